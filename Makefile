@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= langchain,llama-index,server,dev
+
+.PHONY: install test lint unit integration demo test-reliability bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-$(EXTRAS): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $@
+
+install: $(VENV)/.installed-$(EXTRAS)
+
+lint: install
+	$(BIN)/ruff check src tests integration_tests examples benchmarks
+	$(BIN)/ruff format --check src tests integration_tests examples benchmarks
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q tests
+
+integration: install
+	$(BIN)/pytest -q integration_tests -m "not reliability"
+
+test: lint
+	$(BIN)/pytest -q tests integration_tests examples -m "not reliability"
+
+test-reliability: install
+	$(BIN)/pytest -q integration_tests -m reliability
+
+demo: install
+	$(BIN)/python examples/quickstart.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

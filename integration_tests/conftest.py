@@ -1,0 +1,72 @@
+"""One server for the whole run: ``REDIS_URL`` when set, otherwise an embedded `LocalRedis`.
+
+Each test gets its own uniquely named index and key prefix (``names``) and everything under that
+prefix is removed afterwards, so the suite can run against a shared server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+import redis
+import redis.asyncio as aredis
+
+from redisvec.server import LocalRedis
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    with LocalRedis() as server:
+        yield server.url
+
+
+@dataclass(frozen=True)
+class Names:
+    """A unique index name and key prefix for one test."""
+
+    index: str
+    prefix: str
+
+    def new(self, suffix: str) -> Names:
+        return Names(f"{self.index}_{suffix}", f"{self.prefix}{suffix}:")
+
+
+def _drop_everything(client: redis.Redis, names: Names) -> None:
+    for index in client.execute_command("FT._LIST"):
+        name = index.decode() if isinstance(index, bytes) else str(index)
+        if name.startswith(names.index):
+            client.execute_command("FT.DROPINDEX", name)
+    pipe = client.pipeline(transaction=False)
+    for key in client.scan_iter(match=f"{names.prefix}*", count=1000):
+        pipe.unlink(key)  # one key per command: safe on clustered endpoints
+    pipe.execute()
+
+
+@pytest.fixture
+def names(redis_url: str) -> Iterator[Names]:
+    tag = uuid.uuid4().hex[:10]
+    value = Names(index=f"test_{tag}", prefix=f"test_{tag}:")
+    yield value
+    with redis.Redis.from_url(redis_url) as client:
+        _drop_everything(client, value)
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    with redis.Redis.from_url(redis_url) as c:
+        yield c
+
+
+@pytest.fixture
+async def async_client(redis_url: str) -> AsyncIterator[aredis.Redis]:
+    c = aredis.Redis.from_url(redis_url)
+    yield c
+    await c.aclose()

@@ -1,0 +1,73 @@
+"""Every error redisvec raises derives from `RedisVecError`.
+
+Each subclass also derives from the builtin a caller would naturally catch (`ValueError` for bad
+input, `LookupError` for a missing index), so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "BatchWriteError",
+    "FilterError",
+    "IndexNotFoundError",
+    "RedisVecError",
+    "SchemaError",
+    "SchemaMismatchError",
+    "SearchUnavailableError",
+    "ServerNotFoundError",
+    "VectorError",
+]
+
+
+class RedisVecError(Exception):
+    """Base class of redisvec's errors."""
+
+
+class SchemaError(RedisVecError, ValueError):
+    """An index schema (or a field in it) is invalid."""
+
+
+class VectorError(RedisVecError, ValueError):
+    """A vector has the wrong dimension, a non-finite value, or cannot be converted."""
+
+
+class FilterError(RedisVecError, ValueError):
+    """A filter names an unknown field, uses an operator its field type lacks, or has a bad value."""
+
+
+class SchemaMismatchError(RedisVecError, ValueError):
+    """An existing index disagrees with the schema that was asked for."""
+
+
+class IndexNotFoundError(RedisVecError, LookupError):
+    """The index does not exist on the server."""
+
+
+class SearchUnavailableError(RedisVecError):
+    """The server has no Query Engine (search module)."""
+
+
+class ServerNotFoundError(RedisVecError, RuntimeError):
+    """No redis-server with search could be found or started for `redisvec.server.LocalRedis`."""
+
+
+class BatchWriteError(RedisVecError):
+    """Some records of a load were not written.
+
+    ``failed_ids`` lists exactly the ids that are not stored (each with its reason in ``errors``);
+    every other id of the call was written. Running the same load again is safe (upsert).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        failed_ids: Sequence[str],
+        errors: Sequence[BaseException | str] = (),
+        written_ids: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.failed_ids = list(failed_ids)
+        self.errors = list(errors)
+        self.written_ids = list(written_ids)
