@@ -33,8 +33,20 @@ test: lint
 test-reliability: install
 	$(BIN)/pytest -q integration_tests -m reliability
 
-demo: install
-	$(BIN)/python examples/quickstart.py
+# The demo needs torch: install a CPU-only build first, or pip pulls a multi-GB CUDA build.
+# torch==2.13.0 is found locally here; elsewhere use the PyTorch CPU index:
+#   make demo TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
+DEMO_ARGS ?=
+
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet $(TORCH_INDEX) '$(TORCH)'
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $@
+
+demo: $(VENV)/.installed-demo
+	$(BIN)/python examples/support_bot.py $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
