@@ -1,0 +1,172 @@
+"""Vectors <-> the bytes (HASH) or JSON arrays (JSON) the Query Engine stores.
+
+The server silently skips a HASH document whose vector blob has the wrong length, and rejects a
+query vector of the wrong length only after the round trip; so every vector is checked here,
+before anything is sent, with a message that names the index, the field and both dimensions.
+
+A whole batch is converted with one ``numpy.asarray`` call: converting a list of 1536 floats one by
+one costs ~34 µs, an existing ndarray ~0.4 µs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from redisvec.errors import VectorError
+
+__all__ = ["DATATYPES", "VectorCodec", "VectorLike"]
+
+VectorLike: TypeAlias = Sequence[float] | npt.NDArray[Any]
+
+#: numpy storage dtype of each datatype the Query Engine knows (bfloat16 is stored as uint16 bits).
+DATATYPES: dict[str, np.dtype[Any]] = {
+    "float32": np.dtype("<f4"),
+    "float64": np.dtype("<f8"),
+    "float16": np.dtype("<f2"),
+    "bfloat16": np.dtype("<u2"),
+    "int8": np.dtype("i1"),
+    "uint8": np.dtype("u1"),
+}
+
+_INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
+
+
+def _float32_to_bfloat16_bits(values: npt.NDArray[np.float32]) -> npt.NDArray[np.uint16]:
+    """Round to nearest even, as hardware bfloat16 conversion does."""
+    bits = values.astype("<f4").view("<u4")
+    rounding = ((bits >> 16) & 1) + 0x7FFF
+    rounded: npt.NDArray[np.uint16] = ((bits + rounding) >> 16).astype("<u2")
+    return rounded
+
+
+def _bfloat16_bits_to_float32(bits: npt.NDArray[np.uint16]) -> npt.NDArray[np.float32]:
+    return (bits.astype("<u4") << 16).view("<f4")
+
+
+@dataclass(frozen=True)
+class VectorCodec:
+    """Encodes and decodes the vectors of one vector field.
+
+    ``index`` and ``field`` only serve error messages, so that a failure says where it happened.
+    """
+
+    dims: int
+    datatype: str = "float32"
+    index: str = ""
+    field: str = ""
+
+    def __post_init__(self) -> None:
+        if self.datatype not in DATATYPES:
+            raise VectorError(
+                f"{self._where()}unknown datatype {self.datatype!r}; "
+                f"use one of {', '.join(DATATYPES)}"
+            )
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return DATATYPES[self.datatype]
+
+    @property
+    def byte_length(self) -> int:
+        return self.dims * self.dtype.itemsize
+
+    def _where(self) -> str:
+        parts = [
+            f"index {self.index!r}" if self.index else "",
+            f"field {self.field!r}" if self.field else "",
+        ]
+        where = ", ".join(p for p in parts if p)
+        return f"{where}: " if where else ""
+
+    def to_array(self, vectors: Sequence[VectorLike] | npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Validate a batch and return it as a 2-D array of the storage dtype (bfloat16: float32)."""
+        try:
+            array = np.asarray(
+                vectors, dtype=np.float64 if self.datatype == "float64" else np.float32
+            )
+        except (TypeError, ValueError) as exc:
+            lengths = sorted({len(v) for v in vectors if hasattr(v, "__len__")})
+            if len(lengths) > 1:
+                raise VectorError(
+                    f"{self._where()}vectors of different lengths {lengths} in one batch; "
+                    f"every vector must have {self.dims} dimensions"
+                ) from exc
+            raise VectorError(f"{self._where()}cannot read vectors as numbers: {exc}") from exc
+        if array.ndim == 1 and array.size == 0 and len(vectors) == 0:
+            return array.reshape(0, self.dims)
+        if array.ndim != 2:
+            raise VectorError(
+                f"{self._where()}expected a batch of vectors (2-D), got an array of shape "
+                f"{array.shape}; wrap a single vector in a list"
+            )
+        if array.shape[1] != self.dims:
+            raise VectorError(
+                f"{self._where()}expected {self.dims} dimensions, received {array.shape[1]}; "
+                "the embedding model and the index must agree (recreate the index with "
+                f"dims={array.shape[1]} or use the model that made it)"
+            )
+        finite = np.isfinite(array)
+        if not finite.all():
+            row, col = (int(i) for i in np.argwhere(~finite)[0])
+            raise VectorError(
+                f"{self._where()}vector {row} has a non-finite value ({array[row, col]}) at "
+                f"position {col}; NaN and infinity cannot be indexed"
+            )
+        if self.datatype in _INT_RANGES:
+            low, high = _INT_RANGES[self.datatype]
+            if (array != np.round(array)).any() or array.min() < low or array.max() > high:
+                raise VectorError(
+                    f"{self._where()}{self.datatype} vectors need whole numbers in "
+                    f"[{low}, {high}]; quantize the embeddings first"
+                )
+        if self.datatype == "float16" and np.abs(array).max(initial=0.0) > 65504:
+            raise VectorError(f"{self._where()}a value exceeds float16's range (65504)")
+        return array
+
+    def encode_batch(self, vectors: Sequence[VectorLike] | npt.NDArray[Any]) -> list[bytes]:
+        """Validate a batch and return each vector's little-endian bytes (HASH storage)."""
+        array = self.to_array(vectors)
+        if self.datatype == "bfloat16":
+            stored = _float32_to_bfloat16_bits(array.astype(np.float32))
+        else:
+            stored = array.astype(self.dtype, copy=False)
+        stored = np.ascontiguousarray(stored)
+        width = self.byte_length
+        blob = stored.tobytes()
+        return [blob[i * width : (i + 1) * width] for i in range(len(stored))]
+
+    def encode(self, vector: VectorLike) -> bytes:
+        return self.encode_batch([vector])[0]
+
+    def to_json_batch(self, vectors: Sequence[VectorLike] | npt.NDArray[Any]) -> list[list[float]]:
+        """Validate a batch and return JSON-ready lists (JSON storage), rounded to the datatype."""
+        array = self.to_array(vectors)
+        if self.datatype == "bfloat16":
+            array = _bfloat16_bits_to_float32(_float32_to_bfloat16_bits(array.astype(np.float32)))
+        elif self.datatype in _INT_RANGES:
+            return array.astype(np.int64).tolist()  # type: ignore[no-any-return]
+        else:
+            array = array.astype(self.dtype)
+        return array.astype(np.float64).tolist()  # type: ignore[no-any-return]
+
+    def decode(self, blob: bytes) -> npt.NDArray[Any]:
+        """Bytes as stored -> a 1-D array (float32 for bfloat16)."""
+        if len(blob) != self.byte_length:
+            raise VectorError(
+                f"{self._where()}stored vector has {len(blob)} bytes, expected {self.byte_length} "
+                f"({self.dims} x {self.datatype})"
+            )
+        array = np.frombuffer(blob, dtype=self.dtype)
+        if self.datatype == "bfloat16":
+            return _bfloat16_bits_to_float32(array)
+        return array
+
+    def decode_batch(self, blobs: Sequence[bytes]) -> npt.NDArray[Any]:
+        if not blobs:
+            return np.empty((0, self.dims), dtype=np.float32)
+        return np.stack([self.decode(b) for b in blobs])

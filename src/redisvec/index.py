@@ -1,0 +1,524 @@
+"""`SearchIndex` and `AsyncSearchIndex`: one index's lifecycle, loading, fetching and searching.
+
+The two classes are twins: the same methods, the same arguments, the same results; the async one
+runs on ``redis.asyncio`` natively (no threads). Everything that is not I/O (command building,
+record encoding, reply parsing) lives in the shared `_IndexCore` and the pure modules it calls.
+
+Cluster safety: the data path sends only single-key commands (pipelined, non-transactional), so
+keys may live in any hash slot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import redis
+import redis.asyncio as aredis
+
+from redisvec._resp import normalize_info
+from redisvec.errors import (
+    BatchWriteError,
+    IndexNotFoundError,
+    SchemaMismatchError,
+    SearchUnavailableError,
+)
+from redisvec.filters import FilterExpression
+from redisvec.query import CountQuery, FilterQuery, Query, TextQuery, codec_for
+from redisvec.records import PreparedRecord, chunks, prepare_records
+from redisvec.results import SearchResult, decode_hash, parse_search_reply
+from redisvec.schema import IndexSchema
+
+__all__ = ["AsyncSearchIndex", "IndexInfo", "SearchIndex"]
+
+SEARCH_SERVERS = (
+    "Redis 8 or later (open source), Redis Stack, Redis Cloud, Redis Enterprise, "
+    "or Azure Managed Redis created with the RediSearch module"
+)
+
+_MISSING_INDEX = re.compile(r"unknown index|no such index|not found|index .*does not exist", re.I)
+_UNKNOWN_COMMAND = re.compile(r"unknown command|unknown subcommand", re.I)
+
+ClientT = TypeVar("ClientT")
+Filter = FilterExpression | str | None
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """The parts of ``FT.INFO`` people check: size, indexing progress, indexing failures."""
+
+    name: str
+    num_docs: int
+    indexing: bool
+    percent_indexed: float
+    indexing_failures: int
+    last_indexing_error: str | None
+    raw: Mapping[str, Any]
+
+    @classmethod
+    def from_reply(cls, name: str, reply: Any) -> IndexInfo:
+        info = normalize_info(reply)
+        errors = info.get("Index Errors") or {}
+        last_error = errors.get("last indexing error") if isinstance(errors, Mapping) else None
+        return cls(
+            name=name,
+            num_docs=int(float(info.get("num_docs", 0))),
+            indexing=bool(int(float(info.get("indexing", 0)))),
+            percent_indexed=float(info.get("percent_indexed", 1.0)),
+            indexing_failures=int(float(info.get("hash_indexing_failures", 0))),
+            last_indexing_error=None if last_error in (None, "N/A") else str(last_error),
+            raw=info,
+        )
+
+
+def _translate(exc: redis.ResponseError, index: str) -> Exception:
+    """A server error about a missing command or index -> our error, else the original."""
+    text = str(exc)
+    if _UNKNOWN_COMMAND.search(text) and "FT." in text.upper():
+        return SearchUnavailableError(
+            f"the server has no search module (Query Engine): {text}. Vector search needs "
+            f"{SEARCH_SERVERS}."
+        )
+    if _MISSING_INDEX.search(text):
+        return IndexNotFoundError(f"index {index!r} does not exist on the server ({text})")
+    return exc
+
+
+class _IndexCore(Generic[ClientT]):
+    """What both twins share: the schema, the client, and every non-I/O step."""
+
+    def __init__(self, schema: IndexSchema, client: ClientT) -> None:
+        self.schema = schema
+        self.client = client
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.schema.name!r} prefix={self.schema.key_prefix!r}>"
+
+    def _mismatch(self, existing: IndexSchema) -> SchemaMismatchError | None:
+        diffs = self.schema.differences(existing)
+        if not diffs:
+            return None
+        lines = "\n".join(
+            f"  {what}: asked for {ours!r}, index has {theirs!r}" for what, ours, theirs in diffs
+        )
+        return SchemaMismatchError(
+            f"index {self.name!r} already exists and disagrees with the schema asked for:\n{lines}\n"
+            "Use the index's own settings, a different index name, or recreate it "
+            "(overwrite=True; add drop_documents=True to also delete its documents)."
+        )
+
+    def _write_commands(
+        self, pipe: Any, batch: Sequence[PreparedRecord], ttl: int | None
+    ) -> list[int]:
+        """Queue each record's commands; returns how many commands each record queued."""
+        counts = []
+        is_json = self.schema.storage == "json"
+        for record in batch:
+            if is_json:
+                pipe.execute_command("JSON.SET", record.key, "$", _json_dumps(record.payload))
+                n = 1
+            else:
+                pipe.unlink(record.key)  # upsert replaces the whole record, stale fields included
+                pipe.hset(record.key, mapping=record.payload)
+                n = 2
+            if ttl is not None:
+                pipe.expire(record.key, ttl)
+                n += 1
+            counts.append(n)
+        return counts
+
+    @staticmethod
+    def _failures(
+        batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
+    ) -> list[tuple[str, BaseException]]:
+        failed, pos = [], 0
+        for record, n in zip(batch, counts):
+            errors = [r for r in results[pos : pos + n] if isinstance(r, BaseException)]
+            if errors:
+                failed.append((record.id, errors[0]))
+            pos += n
+        return failed
+
+    def _fetch_commands(self, pipe: Any, keys: Sequence[str]) -> None:
+        for key in keys:
+            if self.schema.storage == "json":
+                pipe.execute_command("JSON.GET", key)
+            else:
+                pipe.hgetall(key)
+
+    def _decode_fetched(self, raw: Any) -> dict[str, Any] | None:
+        if not raw:
+            return None
+        if self.schema.storage == "json":
+            document: dict[str, Any] = _json_loads(raw)
+            for vf in self.schema.vector_fields:
+                if vf.name in document:
+                    document[vf.name] = np.asarray(document[vf.name], dtype=np.float32)
+            return document
+        fields = decode_hash(raw)
+        for vf in self.schema.vector_fields:
+            if isinstance(fields.get(vf.name), bytes):
+                fields[vf.name] = codec_for(self.schema, vf).decode(fields[vf.name])
+        return fields
+
+    def _parse(self, query: Query, reply: Any) -> SearchResult:
+        return parse_search_reply(
+            reply,
+            self.schema,
+            with_scores=isinstance(query, TextQuery),
+            decode_vector=bool(getattr(query, "return_vector", False)),
+        )
+
+    def _cursor_args(self, flt: Filter, batch_size: int) -> list[Any]:
+        where = FilterQuery(flt).to_args(self.schema)[1]
+        return [
+            "FT.AGGREGATE", self.name, where, "LOAD", 1, "@__key",
+            "WITHCURSOR", "COUNT", batch_size, "DIALECT", 2,
+        ]  # fmt: skip
+
+    @staticmethod
+    def _cursor_page(reply: Any) -> tuple[list[str], int]:
+        rows, cursor = reply[0], int(reply[1])
+        keys: list[str] = []
+        if isinstance(rows, Mapping):  # RESP3
+            for item in rows.get(b"results", rows.get("results", [])):
+                attrs = item.get(b"extra_attributes", item.get("extra_attributes", {}))
+                key = attrs.get(b"__key", attrs.get("__key"))
+                if key is not None:
+                    keys.append(key.decode() if isinstance(key, bytes) else str(key))
+        else:
+            for row in rows[1:]:
+                pairs = dict(zip(row[::2], row[1::2]))
+                key = pairs.get(b"__key", pairs.get("__key"))
+                if key is not None:
+                    keys.append(key.decode() if isinstance(key, bytes) else str(key))
+        return keys, cursor
+
+    def _load_error(
+        self, failed: list[tuple[str, BaseException]], written: list[str], pending: list[str]
+    ) -> BatchWriteError:
+        failed_ids = [i for i, _ in failed] + pending
+        first = failed[0][1] if failed else None
+        return BatchWriteError(
+            f"{len(failed_ids)} of {len(failed_ids) + len(written)} records were not written to "
+            f"index {self.name!r} (first error: {first!r}); every other record was written, "
+            "and loading the same records again is safe",
+            failed_ids=failed_ids,
+            errors=[e for _, e in failed],
+            written_ids=written,
+        )
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_loads(raw: Any) -> Any:
+    import json
+
+    value = json.loads(raw)
+    return (
+        value[0]
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict)
+        else value
+    )
+
+
+class SearchIndex(_IndexCore[redis.Redis]):
+    """One search index on a (sync) redis-py client.
+
+    >>> index = SearchIndex(schema, redis.Redis.from_url(url))   # doctest: +SKIP
+    >>> index.create(); index.load(records, ids=ids); index.search(VectorQuery(v, k=5))
+    """
+
+    @classmethod
+    def from_existing(cls, client: redis.Redis, name: str) -> SearchIndex:
+        """Open an index that any tool created; the schema is read from ``FT.INFO``."""
+        try:
+            schema = IndexSchema.from_existing(client, name)
+        except redis.ResponseError as exc:
+            raise _translate(exc, name) from exc
+        return cls(schema, client)
+
+    def _call(self, *args: Any) -> Any:
+        try:
+            return self.client.execute_command(*args)  # type: ignore[no-untyped-call]
+        except redis.ResponseError as exc:
+            raise _translate(exc, self.name) from exc
+
+    def exists(self) -> bool:
+        try:
+            self._call("FT.INFO", self.name)
+        except IndexNotFoundError:
+            return False
+        return True
+
+    def create(
+        self, *, exist_ok: bool = True, overwrite: bool = False, drop_documents: bool = False
+    ) -> None:
+        """Create the index. An existing one is kept if it agrees with the schema (``exist_ok``),
+        replaced with ``overwrite`` (its documents too with ``drop_documents``), or an error."""
+        if self.exists():
+            if overwrite:
+                self.drop(delete_documents=drop_documents)
+            elif exist_ok:
+                mismatch = self._mismatch(IndexSchema.from_existing(self.client, self.name))
+                if mismatch is not None:
+                    raise mismatch
+                return
+            else:
+                raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
+        self._call("FT.CREATE", *self.schema.ft_create_args())
+
+    def drop(self, *, delete_documents: bool = False) -> None:
+        args = ["FT.DROPINDEX", self.name] + (["DD"] if delete_documents else [])
+        with contextlib.suppress(IndexNotFoundError):
+            self._call(*args)
+
+    def info(self) -> IndexInfo:
+        return IndexInfo.from_reply(self.name, self._call("FT.INFO", self.name))
+
+    def check_schema(self) -> None:
+        """Raise `SchemaMismatchError` if the index on the server disagrees with ``self.schema``."""
+        mismatch = self._mismatch(IndexSchema.from_existing(self.client, self.name))
+        if mismatch is not None:
+            raise mismatch
+
+    def load(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        ids: Sequence[str] | None = None,
+        id_field: str | None = None,
+        keys: Sequence[str] | None = None,
+        ttl: int | None = None,
+        batch_size: int = 500,
+    ) -> list[str]:
+        """Upsert ``records``; returns their ids. Raises `BatchWriteError` listing exactly the ids
+        not written; nothing is sent when any record is invalid."""
+        prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
+        written: list[str] = []
+        batches = list(chunks(prepared, batch_size))
+        for n, batch in enumerate(batches):
+            pipe = self.client.pipeline(transaction=False)
+            counts = self._write_commands(pipe, batch, ttl)
+            try:
+                results = pipe.execute(raise_on_error=False)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                pending = [r.id for b in batches[n:] for r in b]
+                raise self._load_error([], written, pending) from exc
+            failed = self._failures(batch, counts, results)
+            bad = {i for i, _ in failed}
+            written += [r.id for r in batch if r.id not in bad]
+            if failed:
+                pending = [r.id for b in batches[n + 1 :] for r in b]
+                raise self._load_error(failed, written, pending)
+        return [r.id for r in prepared]
+
+    def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """The stored fields of each id (None where missing), in order; vectors decoded."""
+        pipe = self.client.pipeline(transaction=False)
+        self._fetch_commands(pipe, [self.schema.key(i) for i in ids])
+        return [self._decode_fetched(raw) for raw in pipe.execute()]
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete records by id; returns how many existed."""
+        return self._delete_keys([self.schema.key(i) for i in ids])
+
+    def _delete_keys(self, keys: Sequence[str]) -> int:
+        deleted = 0
+        for batch in chunks(keys, 1000):
+            pipe = self.client.pipeline(transaction=False)
+            for key in batch:
+                pipe.unlink(key)
+            deleted += sum(int(n) for n in pipe.execute())
+        return deleted
+
+    def count(self, filter: Filter = None) -> int:
+        return self.search(CountQuery(filter)).total
+
+    def search(self, query: Query) -> SearchResult:
+        return self._parse(query, self._call("FT.SEARCH", *query.to_args(self.schema)))
+
+    def iter_keys(self, filter: Filter = None, *, batch_size: int = 1000) -> Iterator[list[str]]:
+        """Every key matching ``filter``, a batch at a time, with a server-side cursor: unlike
+        ``LIMIT`` paging it is not capped by the server's MAXSEARCHRESULTS."""
+        keys, cursor = self._cursor_page(self._call(*self._cursor_args(filter, batch_size)))
+        while True:
+            if keys:
+                yield keys
+            if cursor == 0:
+                return
+            keys, cursor = self._cursor_page(self._call("FT.CURSOR", "READ", self.name, cursor))
+
+    def paginate(self, query: FilterQuery, page_size: int = 100) -> Iterator[SearchResult]:
+        """Pages of a filter query (``LIMIT`` paging: capped by MAXSEARCHRESULTS)."""
+        offset = query.offset
+        while True:
+            page = self.search(_replace(query, offset=offset, limit=page_size))
+            if page.hits:
+                yield page
+            offset += page_size
+            if len(page.hits) < page_size or offset >= page.total:
+                return
+
+    def delete_where(self, filter: Filter = None) -> int:
+        """Delete every record matching ``filter`` (all of the index's records when None)."""
+        keys = [k for batch in self.iter_keys(filter) for k in batch]
+        return self._delete_keys(keys)
+
+    def clear(self) -> int:
+        """Delete every record of the index; the index itself stays."""
+        return self.delete_where(None)
+
+
+class AsyncSearchIndex(_IndexCore[aredis.Redis]):
+    """The async twin of `SearchIndex`, on ``redis.asyncio``."""
+
+    @classmethod
+    async def from_existing(cls, client: aredis.Redis, name: str) -> AsyncSearchIndex:
+        try:
+            schema = await IndexSchema.afrom_existing(client, name)
+        except redis.ResponseError as exc:
+            raise _translate(exc, name) from exc
+        return cls(schema, client)
+
+    async def _call(self, *args: Any) -> Any:
+        try:
+            return await self.client.execute_command(*args)  # type: ignore[no-untyped-call]
+        except redis.ResponseError as exc:
+            raise _translate(exc, self.name) from exc
+
+    async def exists(self) -> bool:
+        try:
+            await self._call("FT.INFO", self.name)
+        except IndexNotFoundError:
+            return False
+        return True
+
+    async def create(
+        self, *, exist_ok: bool = True, overwrite: bool = False, drop_documents: bool = False
+    ) -> None:
+        if await self.exists():
+            if overwrite:
+                await self.drop(delete_documents=drop_documents)
+            elif exist_ok:
+                mismatch = self._mismatch(await IndexSchema.afrom_existing(self.client, self.name))
+                if mismatch is not None:
+                    raise mismatch
+                return
+            else:
+                raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
+        await self._call("FT.CREATE", *self.schema.ft_create_args())
+
+    async def drop(self, *, delete_documents: bool = False) -> None:
+        args = ["FT.DROPINDEX", self.name] + (["DD"] if delete_documents else [])
+        with contextlib.suppress(IndexNotFoundError):
+            await self._call(*args)
+
+    async def info(self) -> IndexInfo:
+        return IndexInfo.from_reply(self.name, await self._call("FT.INFO", self.name))
+
+    async def check_schema(self) -> None:
+        mismatch = self._mismatch(await IndexSchema.afrom_existing(self.client, self.name))
+        if mismatch is not None:
+            raise mismatch
+
+    async def load(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        ids: Sequence[str] | None = None,
+        id_field: str | None = None,
+        keys: Sequence[str] | None = None,
+        ttl: int | None = None,
+        batch_size: int = 500,
+    ) -> list[str]:
+        prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
+        written: list[str] = []
+        batches = list(chunks(prepared, batch_size))
+        for n, batch in enumerate(batches):
+            pipe = self.client.pipeline(transaction=False)
+            counts = self._write_commands(pipe, batch, ttl)
+            try:
+                results = await pipe.execute(raise_on_error=False)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                pending = [r.id for b in batches[n:] for r in b]
+                raise self._load_error([], written, pending) from exc
+            failed = self._failures(batch, counts, results)
+            bad = {i for i, _ in failed}
+            written += [r.id for r in batch if r.id not in bad]
+            if failed:
+                pending = [r.id for b in batches[n + 1 :] for r in b]
+                raise self._load_error(failed, written, pending)
+        return [r.id for r in prepared]
+
+    async def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        pipe = self.client.pipeline(transaction=False)
+        self._fetch_commands(pipe, [self.schema.key(i) for i in ids])
+        return [self._decode_fetched(raw) for raw in await pipe.execute()]
+
+    async def delete(self, ids: Sequence[str]) -> int:
+        return await self._delete_keys([self.schema.key(i) for i in ids])
+
+    async def _delete_keys(self, keys: Sequence[str]) -> int:
+        deleted = 0
+        for batch in chunks(keys, 1000):
+            pipe = self.client.pipeline(transaction=False)
+            for key in batch:
+                pipe.unlink(key)
+            deleted += sum(int(n) for n in await pipe.execute())
+        return deleted
+
+    async def count(self, filter: Filter = None) -> int:
+        return (await self.search(CountQuery(filter))).total
+
+    async def search(self, query: Query) -> SearchResult:
+        return self._parse(query, await self._call("FT.SEARCH", *query.to_args(self.schema)))
+
+    async def iter_keys(
+        self, filter: Filter = None, *, batch_size: int = 1000
+    ) -> AsyncIterator[list[str]]:
+        keys, cursor = self._cursor_page(await self._call(*self._cursor_args(filter, batch_size)))
+        while True:
+            if keys:
+                yield keys
+            if cursor == 0:
+                return
+            reply = await self._call("FT.CURSOR", "READ", self.name, cursor)
+            keys, cursor = self._cursor_page(reply)
+
+    async def paginate(
+        self, query: FilterQuery, page_size: int = 100
+    ) -> AsyncIterator[SearchResult]:
+        offset = query.offset
+        while True:
+            page = await self.search(_replace(query, offset=offset, limit=page_size))
+            if page.hits:
+                yield page
+            offset += page_size
+            if len(page.hits) < page_size or offset >= page.total:
+                return
+
+    async def delete_where(self, filter: Filter = None) -> int:
+        keys = [k async for batch in self.iter_keys(filter) for k in batch]
+        return await self._delete_keys(keys)
+
+    async def clear(self) -> int:
+        return await self.delete_where(None)
+
+
+def _replace(query: FilterQuery, **changes: Any) -> FilterQuery:
+    import dataclasses
+
+    return dataclasses.replace(query, **changes)

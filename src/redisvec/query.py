@@ -1,0 +1,271 @@
+"""Query builders: plain data that renders to ``FT.SEARCH`` arguments for one `IndexSchema`.
+
+Every builder sends ``DIALECT 2`` (the server's default dialect is still 1) and an explicit
+``LIMIT`` (the server's default is ``0 10``: ``KNN 50`` without it returns 10 results). Vector
+queries sort by the distance the server yields, under an alias that cannot clash with a field.
+
+The builders do no I/O, so `SearchIndex` and `AsyncSearchIndex` share them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+from redisvec.codec import VectorCodec, VectorLike
+from redisvec.errors import SchemaError
+from redisvec.filters import FilterExpression
+
+if TYPE_CHECKING:
+    from redisvec.schema import IndexSchema, VectorField
+
+__all__ = [
+    "DISTANCE_ALIAS",
+    "CountQuery",
+    "FilterQuery",
+    "Query",
+    "RangeQuery",
+    "TextQuery",
+    "VectorQuery",
+]
+
+#: The name under which the server returns each hit's vector distance.
+DISTANCE_ALIAS = "__vector_distance"
+DIALECT = 2
+
+Filter: TypeAlias = FilterExpression | str | None
+Arg: TypeAlias = str | bytes | int | float
+
+
+def _render_filter(flt: Filter, schema: IndexSchema) -> str:
+    if flt is None:
+        return "*"
+    if isinstance(flt, str):
+        return flt.strip() or "*"
+    return flt.render(schema.field_types)
+
+
+def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
+    if name is None:
+        return schema.vector_field
+    fld = schema.field(name)
+    if fld.type != "vector":
+        raise SchemaError(
+            f"index {schema.name!r}: field {name!r} is a {fld.type} field, not a vector field; "
+            f"vector fields: {[f.name for f in schema.vector_fields]}"
+        )
+    return fld  # type: ignore[return-value]
+
+
+def codec_for(schema: IndexSchema, vector_field: VectorField) -> VectorCodec:
+    return VectorCodec(vector_field.dims, vector_field.datatype, schema.name, vector_field.name)
+
+
+def _return_args(
+    schema: IndexSchema, names: Sequence[str] | None, extra: Sequence[str] = ()
+) -> list[Arg]:
+    """``RETURN n ...``; on JSON storage a name that is not an indexed field is read by its path."""
+    if names is None:
+        return []
+    tokens: list[str] = []
+    known = schema.fields_by_name
+    for name in [*names, *extra]:
+        if schema.storage == "json" and name not in known and name != DISTANCE_ALIAS:
+            tokens += [f"$.{name}" if not name.startswith("$") else name, "AS", name.lstrip("$.")]
+        else:
+            tokens.append(name)
+    return ["RETURN", len(tokens), *tokens]
+
+
+def _positive(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class VectorQuery:
+    """The k nearest neighbours of ``vector``, optionally among the records that match ``filter``.
+
+    ``ef_runtime`` (HNSW only) trades speed for recall per query.
+    """
+
+    vector: VectorLike
+    k: int = 10
+    filter: Filter = None
+    vector_field: str | None = None
+    return_fields: Sequence[str] | None = None
+    return_vector: bool = False
+    ef_runtime: int | None = None
+
+    def to_args(self, schema: IndexSchema) -> list[Arg]:
+        k = _positive("k", self.k)
+        vf = _vector_field(schema, self.vector_field)
+        blob = codec_for(schema, vf).encode(self.vector)
+        params: list[Arg] = ["vector", blob]
+        knn = f"KNN {k} @{vf.name} $vector"
+        if self.ef_runtime is not None:
+            if vf.algorithm != "hnsw":
+                raise ValueError(
+                    f"ef_runtime applies to HNSW indexes; field {vf.name!r} of index "
+                    f"{schema.name!r} is {vf.algorithm.upper()}"
+                )
+            knn += " EF_RUNTIME $ef_runtime"
+            params += ["ef_runtime", _positive("ef_runtime", self.ef_runtime)]
+        where = _render_filter(self.filter, schema)
+        query = (
+            f"({where})=>[{knn} AS {DISTANCE_ALIAS}]"
+            if where != "*"
+            else f"*=>[{knn} AS {DISTANCE_ALIAS}]"
+        )
+        return [
+            schema.name,
+            query,
+            "PARAMS", len(params), *params,
+            "SORTBY", DISTANCE_ALIAS, "ASC",
+            *_return_args(schema, self.return_fields, _extras(vf, self.return_vector, distance=True)),
+            "LIMIT", 0, k,
+            "DIALECT", DIALECT,
+        ]  # fmt: skip
+
+
+def _extras(vf: VectorField, return_vector: bool, *, distance: bool) -> list[str]:
+    extra = [DISTANCE_ALIAS] if distance else []
+    if return_vector:
+        extra.append(vf.name)
+    return extra
+
+
+@dataclass(frozen=True)
+class RangeQuery:
+    """Every record within ``distance_threshold`` of ``vector`` (up to ``k``), nearest first.
+
+    The threshold is in the server's distance: for L2 that is the *squared* Euclidean distance;
+    for COSINE ``1 - cos``; for IP ``1 - dot``.
+    """
+
+    vector: VectorLike
+    distance_threshold: float
+    k: int = 100
+    filter: Filter = None
+    vector_field: str | None = None
+    return_fields: Sequence[str] | None = None
+    return_vector: bool = False
+    epsilon: float | None = None
+
+    def to_args(self, schema: IndexSchema) -> list[Arg]:
+        k = _positive("k", self.k)
+        vf = _vector_field(schema, self.vector_field)
+        blob = codec_for(schema, vf).encode(self.vector)
+        radius = float(self.distance_threshold)
+        if radius != radius or (radius < 0 and vf.distance_metric != "ip"):
+            raise ValueError(
+                f"distance_threshold must be a number >= 0, got {self.distance_threshold!r}"
+            )
+        attrs = f"$YIELD_DISTANCE_AS: {DISTANCE_ALIAS}"
+        if self.epsilon is not None:
+            attrs += f"; $EPSILON: {float(self.epsilon)}"
+        clause = f"@{vf.name}:[VECTOR_RANGE $radius $vector]=>{{{attrs}}}"
+        where = _render_filter(self.filter, schema)
+        query = clause if where == "*" else f"({clause}) ({where})"
+        return [
+            schema.name,
+            query,
+            "PARAMS", 4, "radius", repr(radius), "vector", blob,
+            "SORTBY", DISTANCE_ALIAS, "ASC",
+            *_return_args(schema, self.return_fields, _extras(vf, self.return_vector, distance=True)),
+            "LIMIT", 0, k,
+            "DIALECT", DIALECT,
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FilterQuery:
+    """Records matching ``filter`` (all when None), one page at a time."""
+
+    filter: Filter = None
+    return_fields: Sequence[str] | None = None
+    offset: int = 0
+    limit: int = 10
+    sort_by: str | None = None
+    ascending: bool = True
+    return_vector: bool = False
+    no_content: bool = False
+
+    def to_args(self, schema: IndexSchema) -> list[Arg]:
+        if self.offset < 0 or self.limit < 0:
+            raise ValueError(f"offset and limit must be >= 0, got {self.offset}, {self.limit}")
+        args: list[Arg] = [schema.name, _render_filter(self.filter, schema)]
+        if self.no_content:
+            args.append("NOCONTENT")
+        else:
+            extra = _extras(schema.vector_field, True, distance=False) if self.return_vector else []
+            args += _return_args(schema, self.return_fields, extra)
+        if self.sort_by:
+            args += ["SORTBY", self.sort_by, "ASC" if self.ascending else "DESC"]
+        return [*args, "LIMIT", self.offset, self.limit, "DIALECT", DIALECT]
+
+
+@dataclass(frozen=True)
+class CountQuery:
+    """How many records match ``filter`` (``LIMIT 0 0`` returns only the total)."""
+
+    filter: Filter = None
+
+    def to_args(self, schema: IndexSchema) -> list[Arg]:
+        return [schema.name, _render_filter(self.filter, schema), "LIMIT", 0, 0, "DIALECT", DIALECT]
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """Full-text search: records whose text fields contain any of the words of ``text``, by BM25.
+
+    Words are matched with OR (a question rarely contains only words a passage has); the
+    server drops stopwords and stems unless the field is NOSTEM.
+    """
+
+    text: str
+    k: int = 10
+    text_field: str | None = None
+    filter: Filter = None
+    return_fields: Sequence[str] | None = None
+    return_vector: bool = False
+    scorer: str = "BM25"
+
+    def to_args(self, schema: IndexSchema) -> list[Arg]:
+        k = _positive("k", self.k)
+        words = [w for w in _TOKEN.findall(self.text) if w]
+        if not words:
+            raise ValueError(f"text query {self.text!r} has no words to search for")
+        terms = " | ".join(_escape_term(w) for w in words)
+        if self.text_field is not None:
+            fld = schema.field(self.text_field)
+            if fld.type != "text":
+                raise SchemaError(f"field {self.text_field!r} is a {fld.type} field, not text")
+            match = f"@{self.text_field}:({terms})"
+        else:
+            match = f"({terms})"
+        where = _render_filter(self.filter, schema)
+        query = match if where == "*" else f"{match} ({where})"
+        extra = _extras(schema.vector_field, True, distance=False) if self.return_vector else []
+        return [
+            schema.name,
+            query,
+            "WITHSCORES",
+            "SCORER", self.scorer,
+            *_return_args(schema, self.return_fields, extra),
+            "LIMIT", 0, k,
+            "DIALECT", DIALECT,
+        ]  # fmt: skip
+
+
+def _escape_term(word: str) -> str:
+    return "".join(c if c.isalnum() else f"\\{c}" for c in word)
+
+
+Query: TypeAlias = VectorQuery | RangeQuery | FilterQuery | CountQuery | TextQuery

@@ -1,0 +1,192 @@
+"""Records -> what is written to Redis (a HASH mapping or a JSON document), and back.
+
+Everything is validated and encoded *before* anything is sent, so bad input raises with nothing
+written. Vectors of a whole batch are encoded with one call per vector field.
+
+Encoding rules (shared by every writer, so that what is written and what filters query agree):
+
+- vector fields: bytes of the field's datatype (HASH) or a JSON array (JSON);
+- tag fields: a value or a list of values; each value as `redisvec.filters.to_tag_text` spells it;
+  on HASH a list is joined with the field's separator (a value that contains the separator is
+  refused: it would be indexed as two tags);
+- numeric fields: numbers (bool as 0/1); geo fields: ``"lon,lat"`` or a ``(lon, lat)`` pair;
+- other values: text as is, numbers as their decimal text, lists and dicts as JSON text (HASH);
+  on JSON documents they keep their JSON type;
+- ``None``: the field is left out (a missing field, which ``is_missing()`` filters can find).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from redisvec.errors import SchemaError
+from redisvec.filters import to_tag_text
+from redisvec.query import codec_for
+
+if TYPE_CHECKING:
+    from redisvec.schema import Field, IndexSchema
+
+__all__ = ["PreparedRecord", "prepare_records"]
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """One record ready to write: its id, key, and the HASH mapping or JSON document."""
+
+    id: str
+    key: str
+    payload: dict[str, Any]
+
+
+def _tag_values(value: Any) -> list[str]:
+    items = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    return [to_tag_text(v) for v in items]
+
+
+def _encode_hash_value(fld: Field | None, name: str, value: Any, schema: IndexSchema) -> Any:
+    kind = fld.type if fld is not None else None
+    if kind == "tag":
+        separator = str(getattr(fld, "separator", ","))
+        values = _tag_values(value)
+        for v in values:
+            if separator in v:
+                raise SchemaError(
+                    f"index {schema.name!r}, tag field {name!r}: value {v!r} contains the field's "
+                    f"separator {separator!r}, so it would be indexed as several tags; pass a list "
+                    "of values, or create the field with a separator that cannot occur in values "
+                    "(redisvec's adapters use '\\x1f')"
+                )
+        return separator.join(values)
+    if kind == "numeric":
+        return _number(name, value, schema)
+    if kind == "geo":
+        return _geo(name, value, schema)
+    if isinstance(value, (bytes, str)):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _encode_json_value(fld: Field | None, name: str, value: Any, schema: IndexSchema) -> Any:
+    kind = fld.type if fld is not None else None
+    if kind == "tag":
+        values = _tag_values(value)
+        return values if isinstance(value, (list, tuple, set, frozenset)) else values[0]
+    if kind == "numeric":
+        number = _number(name, value, schema)
+        return int(number) if number == int(number) and abs(number) < 2**53 else number
+    if kind == "geo":
+        return _geo(name, value, schema)
+    return value
+
+
+def _number(name: str, value: Any, schema: IndexSchema) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SchemaError(
+            f"index {schema.name!r}, numeric field {name!r}: value {value!r} is not a number"
+        ) from None
+    if math.isnan(number):
+        raise SchemaError(f"index {schema.name!r}, numeric field {name!r}: NaN cannot be indexed")
+    return number
+
+
+def _geo(name: str, value: Any, schema: IndexSchema) -> str:
+    if isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        parts = list(value)
+    else:
+        parts = []
+    try:
+        lon, lat = (float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise SchemaError(
+            f"index {schema.name!r}, geo field {name!r}: value {value!r} is not a "
+            "'lon,lat' string or a (lon, lat) pair"
+        ) from None
+    if not (-180 <= lon <= 180 and -85.05112878 <= lat <= 85.05112878):
+        raise SchemaError(
+            f"index {schema.name!r}, geo field {name!r}: ({lon}, {lat}) is outside "
+            "longitude [-180, 180] / latitude [-85.05, 85.05]"
+        )
+    return f"{lon!r},{lat!r}"
+
+
+def prepare_records(
+    schema: IndexSchema,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    ids: Sequence[str] | None = None,
+    id_field: str | None = None,
+    keys: Sequence[str] | None = None,
+) -> list[PreparedRecord]:
+    """Validate and encode ``records`` for ``schema``; raises before anything could be written."""
+    count = len(records)
+    for name, given in (("ids", ids), ("keys", keys)):
+        if given is not None and len(given) != count:
+            raise ValueError(f"{len(given)} {name} for {count} records; pass one per record")
+    if keys is not None:
+        id_list = [schema.id_from_key(k) for k in keys]
+        key_list = list(keys)
+    else:
+        if ids is not None:
+            id_list = [str(i) for i in ids]
+        elif id_field is not None:
+            id_list = [str(r[id_field]) for r in records]
+        else:
+            id_list = [uuid.uuid4().hex for _ in records]
+        for i in id_list:
+            if not i:
+                raise ValueError("an id is empty; ids must be non-empty strings")
+        key_list = [schema.key(i) for i in id_list]
+
+    by_name = schema.fields_by_name
+    is_json = schema.storage == "json"
+    vectors: dict[str, list[Any]] = {}
+    for vf in schema.vector_fields:
+        values: list[Any] = [r.get(vf.name) for r in records]
+        present = [i for i, v in enumerate(values) if v is not None]
+        codec = codec_for(schema, vf)
+        batch = [values[i] for i in present]
+        encoded: Sequence[Any] = (
+            codec.to_json_batch(batch) if is_json else codec.encode_batch(batch)
+        )
+        column: list[Any] = [None] * count
+        for position, item in zip(present, encoded):
+            column[position] = item
+        vectors[vf.name] = column
+
+    encode = _encode_json_value if is_json else _encode_hash_value
+    prepared = []
+    for row, (record, rid, key) in enumerate(zip(records, id_list, key_list)):
+        payload: dict[str, Any] = {}
+        for name, value in record.items():
+            if value is None:
+                continue
+            if name in vectors:
+                payload[name] = vectors[name][row]
+            else:
+                payload[name] = encode(by_name.get(name), name, value, schema)
+        if not payload:
+            raise ValueError(f"record {rid!r} has no fields to store")
+        prepared.append(PreparedRecord(rid, key, payload))
+    return prepared
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    if size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,102 @@
+"""The vector codec: exact bytes per datatype, and errors raised before anything is sent."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from redisvec import VectorError
+from redisvec.codec import VectorCodec
+
+
+def _bfloat16_reference(x: float) -> int:
+    """Round-to-nearest-even float32 -> bfloat16, computed with integers only."""
+    (bits,) = struct.unpack("<I", struct.pack("<f", x))
+    upper, lower = bits >> 16, bits & 0xFFFF
+    if lower > 0x8000 or (lower == 0x8000 and upper & 1):
+        upper += 1
+    return upper & 0xFFFF
+
+
+@pytest.mark.parametrize(
+    ("datatype", "fmt"),
+    [("float32", "<3f"), ("float64", "<3d"), ("float16", "<3e"), ("int8", "<3b"), ("uint8", "<3B")],
+)
+def test_bytes_match_struct_packing(datatype: str, fmt: str) -> None:
+    values = [1.0, 2.0, 3.0] if datatype != "int8" else [-1.0, 2.0, 3.0]
+    codec = VectorCodec(3, datatype)
+    packed = values if datatype.startswith("float") else [int(v) for v in values]
+    assert codec.encode(values) == struct.pack(fmt, *packed)
+    np.testing.assert_array_equal(codec.decode(codec.encode(values)), values)
+
+
+def test_bfloat16_rounds_to_nearest_even() -> None:
+    rng = np.random.default_rng(0)
+    values = [*rng.normal(size=64).astype(np.float32).tolist(), 1.00390625, 1.01171875, -0.0]
+    codec = VectorCodec(len(values), "bfloat16")
+    blob = codec.encode(values)
+    assert list(struct.unpack(f"<{len(values)}H", blob)) == [_bfloat16_reference(v) for v in values]
+    decoded = codec.decode(blob)
+    np.testing.assert_allclose(decoded, values, rtol=2**-8)
+
+
+def test_batch_accepts_lists_tuples_and_arrays() -> None:
+    codec = VectorCodec(2)
+    expected = [struct.pack("<2f", 1, 2), struct.pack("<2f", 3, 4)]
+    assert codec.encode_batch([[1, 2], (3, 4)]) == expected
+    assert codec.encode_batch(np.array([[1, 2], [3, 4]], dtype=np.float64)) == expected
+    assert codec.encode_batch([]) == []
+
+
+def test_wrong_dimension_names_index_field_and_both_dims() -> None:
+    codec = VectorCodec(1536, index="docs", field="embedding")
+    with pytest.raises(VectorError) as info:
+        codec.encode([0.1] * 768)
+    message = str(info.value)
+    assert "'docs'" in message and "'embedding'" in message
+    assert "1536" in message and "768" in message
+
+
+def test_ragged_batch_is_refused() -> None:
+    with pytest.raises(VectorError, match="different lengths"):
+        VectorCodec(2).encode_batch([[1, 2], [1, 2, 3]])
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_values_are_refused(bad: float) -> None:
+    with pytest.raises(VectorError, match=r"vector 1 has a non-finite value .* position 2"):
+        VectorCodec(3, index="i", field="v").encode_batch([[0, 0, 0], [0, 0, bad]])
+
+
+def test_a_single_vector_where_a_batch_is_expected() -> None:
+    with pytest.raises(VectorError, match="wrap a single vector in a list"):
+        VectorCodec(3).encode_batch([1.0, 2.0, 3.0])  # type: ignore[list-item]
+
+
+def test_integer_types_need_whole_numbers_in_range() -> None:
+    with pytest.raises(VectorError, match=r"int8 vectors need whole numbers in \[-128, 127\]"):
+        VectorCodec(2, "int8").encode([1.5, 2])
+    with pytest.raises(VectorError, match="uint8"):
+        VectorCodec(2, "uint8").encode([-1, 2])
+
+
+def test_float16_overflow_is_refused() -> None:
+    with pytest.raises(VectorError, match="float16"):
+        VectorCodec(1, "float16").encode([1e6])
+
+
+def test_json_arrays_are_rounded_to_the_datatype() -> None:
+    assert VectorCodec(2, "float16").to_json_batch([[0.1, 1.0]]) == [[float(np.float16(0.1)), 1.0]]
+    assert VectorCodec(2, "int8").to_json_batch([[1, -2]]) == [[1, -2]]
+
+
+def test_decode_checks_length() -> None:
+    with pytest.raises(VectorError, match="stored vector has 4 bytes, expected 8"):
+        VectorCodec(2).decode(b"\x00" * 4)
+
+
+def test_unknown_datatype() -> None:
+    with pytest.raises(VectorError, match="unknown datatype 'float8'"):
+        VectorCodec(2, "float8")
