@@ -28,7 +28,7 @@ integration: install
 	$(BIN)/pytest -q integration_tests -m "not reliability"
 
 test: lint
-	$(BIN)/pytest -q tests integration_tests examples -m "not reliability"
+	$(BIN)/pytest -q tests integration_tests -m "not reliability"
 
 test-reliability: install
 	$(BIN)/pytest -q integration_tests -m reliability
