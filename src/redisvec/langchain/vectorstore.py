@@ -1,0 +1,692 @@
+"""`RedisVectorStore`: a LangChain ``VectorStore`` on redisvec's core.
+
+A thin layer: the core's `DocumentLayout` decides what is stored (so the LlamaIndex adapter reads
+what this one writes), `SearchIndex` / `AsyncSearchIndex` do the I/O, the core's query builders
+and codec validate before anything is sent. This module only turns LangChain calls into those.
+
+Every sync method has a native async twin (``redis.asyncio``, no thread pool); what the twins
+share (schema resolution, query building, hit -> Document, MMR) is plain code called by both.
+
+Scores: ``similarity_search_with_score`` returns the server's distance (lower is closer: cosine
+``1 - cos``, IP ``1 - dot``, L2 the *squared* Euclidean distance). Relevance scores
+(``similarity_search_with_relevance_scores``, the ``similarity_score_threshold`` retriever) are
+`redisvec.results.distance_to_similarity`: in [0, 1], higher is closer, for every metric.
+
+The index: opened and checked against the request when it exists (a disagreement is a
+`SchemaMismatchError` showing both sides); otherwise created on first use, with the dimension of
+the first embedding when ``dims`` is not given. Until then reads find nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
+
+import numpy as np
+import redis
+import redis.asyncio as aredis
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
+
+from redisvec.codec import VectorCodec
+from redisvec.connection import AsyncClient, ConnectionConfig, SyncClient, clients_from
+from redisvec.errors import IndexNotFoundError, SchemaError, SchemaMismatchError
+from redisvec.filters import FilterExpression
+from redisvec.index import AsyncSearchIndex, SearchIndex
+from redisvec.langchain.filters import from_dict
+from redisvec.layout import DocumentLayout, StoredDocument, metadata_fields
+from redisvec.mmr import mmr_select
+from redisvec.query import RangeQuery, VectorQuery
+from redisvec.results import SearchResult, distance_to_similarity
+from redisvec.schema import Field, IndexSchema, VectorField
+
+__all__ = ["RedisVectorStore"]
+
+Filter = FilterExpression | Mapping[str, Any] | str | None
+
+
+class RedisVectorStore(VectorStore):
+    """LangChain vector store on a Redis Query Engine index (HASH or JSON documents).
+
+    >>> store = RedisVectorStore(embeddings, index_name="docs", redis_url="redis://localhost:6379",
+    ...     metadata_schema=[{"name": "category", "type": "tag"}, {"name": "year", "type": "numeric"}])
+    >>> store.add_texts(["..."], metadatas=[{"category": "faq", "year": 2024}])   # doctest: +SKIP
+    >>> store.similarity_search("question", k=5, filter={"year": {"$gte": 2020}})  # doctest: +SKIP
+
+    ``metadata_schema`` lists the metadata keys to index for filtering (``tag``, ``text``,
+    ``numeric``, ``geo``); the whole metadata is stored as well and comes back with its types.
+    Connect with ``redis_url`` (or ``connection=ConnectionConfig(...)``), or pass clients
+    (``redis_client`` and/or ``async_client``; a missing one is derived, TLS included).
+    """
+
+    def __init__(
+        self,
+        embedding: Embeddings,
+        *,
+        index_name: str,
+        redis_url: str | None = None,
+        redis_client: SyncClient | None = None,
+        async_client: AsyncClient | None = None,
+        connection: ConnectionConfig | None = None,
+        metadata_schema: Sequence[Mapping[str, Any] | Field] | None = None,
+        distance_metric: str = "COSINE",
+        algorithm: str = "HNSW",
+        datatype: str = "FLOAT32",
+        storage_type: str = "hash",
+        key_prefix: str | None = None,
+        dims: int | None = None,
+        vector_options: Mapping[str, Any] | None = None,
+        batch_size: int = 500,
+    ) -> None:
+        self.embedding = embedding
+        self.index_name = index_name
+        self.batch_size = batch_size
+        self._clients = clients_from(
+            redis_url, redis_client=redis_client, async_client=async_client, config=connection
+        )
+        self._layout = DocumentLayout(indexed=tuple(metadata_fields(metadata_schema)))
+        self._requested_layout = self._layout
+        self._options: dict[str, Any] = {
+            "index_name": index_name,
+            "key_prefix": key_prefix,
+            "storage": storage_type,
+            "distance_metric": distance_metric,
+            "algorithm": algorithm,
+            "datatype": datatype,
+            "vector_options": vector_options,
+        }
+        self._dims = dims
+        self._schema: IndexSchema | None = None
+        self._existing_only = False
+        self._plan(dims or 1)  # validates every option now, not at the first write
+
+    # -- construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        ttl: int | None = None,
+        **kwargs: Any,
+    ) -> RedisVectorStore:
+        """A store (``kwargs`` are the constructor's) holding ``texts``."""
+        store = cls(embedding, **kwargs)
+        store.add_texts(texts, metadatas, ids=ids, ttl=ttl)
+        return store
+
+    @classmethod
+    async def afrom_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        ttl: int | None = None,
+        **kwargs: Any,
+    ) -> RedisVectorStore:
+        store = cls(embedding, **kwargs)
+        await store.aadd_texts(texts, metadatas, ids=ids, ttl=ttl)
+        return store
+
+    @classmethod
+    def from_existing_index(
+        cls,
+        embedding: Embeddings,
+        *,
+        index_name: str,
+        redis_url: str | None = None,
+        redis_client: SyncClient | None = None,
+        async_client: AsyncClient | None = None,
+        connection: ConnectionConfig | None = None,
+        content_field: str | None = None,
+        vector_field: str | None = None,
+    ) -> RedisVectorStore:
+        """Open an index that already exists, whichever tool made it; its schema is read from the
+        server. ``content_field`` holds the text (default: ``text``, ``content``, ... or the
+        first TEXT field) and ``vector_field`` the embedding (default: the first vector field);
+        other stored fields come back as metadata. Raises `IndexNotFoundError` if it is missing.
+        """
+        store = cls._existing(
+            embedding, index_name, redis_url, redis_client, async_client, connection
+        )
+        schema = SearchIndex.from_existing(store._sync, index_name).schema
+        store._adopt_foreign(schema, content_field, vector_field)
+        return store
+
+    @classmethod
+    async def afrom_existing_index(
+        cls,
+        embedding: Embeddings,
+        *,
+        index_name: str,
+        redis_url: str | None = None,
+        redis_client: SyncClient | None = None,
+        async_client: AsyncClient | None = None,
+        connection: ConnectionConfig | None = None,
+        content_field: str | None = None,
+        vector_field: str | None = None,
+    ) -> RedisVectorStore:
+        """Async `from_existing_index`."""
+        store = cls._existing(
+            embedding, index_name, redis_url, redis_client, async_client, connection
+        )
+        schema = (await AsyncSearchIndex.from_existing(store._async, index_name)).schema
+        store._adopt_foreign(schema, content_field, vector_field)
+        return store
+
+    @classmethod
+    def _existing(
+        cls,
+        embedding: Embeddings,
+        index_name: str,
+        redis_url: str | None,
+        redis_client: SyncClient | None,
+        async_client: AsyncClient | None,
+        connection: ConnectionConfig | None,
+    ) -> RedisVectorStore:
+        store = cls(
+            embedding,
+            index_name=index_name,
+            redis_url=redis_url,
+            redis_client=redis_client,
+            async_client=async_client,
+            connection=connection,
+        )
+        store._existing_only = True
+        return store
+
+    def _adopt_foreign(
+        self, schema: IndexSchema, content_field: str | None, vector_field: str | None
+    ) -> None:
+        if vector_field is not None and schema.field(vector_field).type != "vector":
+            raise SchemaError(
+                f"index {schema.name!r}: field {vector_field!r} is not a vector field; vector "
+                f"fields: {[f.name for f in schema.vector_fields]}"
+            )
+        self._layout = DocumentLayout.for_existing(
+            schema, text_field=content_field, vector_field=vector_field
+        )
+        self._schema = schema
+
+    # -- the index -------------------------------------------------------------------------------
+
+    @property
+    def embeddings(self) -> Embeddings:
+        return self.embedding
+
+    @property
+    def schema(self) -> IndexSchema | None:
+        """The index's schema once it is known (opened or created), else None."""
+        return self._schema
+
+    # The core's index classes are annotated with redis.Redis only; cluster clients work the same
+    # way (single-key commands), so they are passed through as that type.
+    @property
+    def _sync(self) -> redis.Redis:
+        return cast("redis.Redis", self._clients.sync)
+
+    @property
+    def _async(self) -> aredis.Redis:
+        return cast("aredis.Redis", self._clients.async_)
+
+    def _plan(self, dims: int) -> IndexSchema:
+        """The schema this store asks for, for vectors of ``dims`` dimensions."""
+        o = self._options
+        return self._requested_layout.build_schema(
+            index_name=o["index_name"],
+            dims=dims,
+            key_prefix=o["key_prefix"],
+            storage=o["storage"],
+            distance_metric=o["distance_metric"],
+            algorithm=o["algorithm"],
+            datatype=o["datatype"],
+            vector_options=o["vector_options"],
+        )
+
+    def _adopt(self, existing: IndexSchema) -> None:
+        """Use an index found on the server after checking it agrees with what was asked for.
+
+        Compared: storage, prefix, the vector field (dims, metric, datatype, algorithm) and each
+        field of ``metadata_schema`` (present, same type). The index's own fields are then used,
+        so filters can use every field it indexes, and writes fill them.
+        """
+        dims = self._dims
+        if dims is None and existing.vector_fields:
+            vf = existing.fields_by_name.get(self._requested_layout.vector_field)
+            dims = vf.dims if isinstance(vf, VectorField) else 1
+        planned = self._plan(dims or 1)
+        diffs = planned.differences(existing)
+        for fld in self._requested_layout.indexed:
+            theirs = existing.fields_by_name.get(fld.name)
+            if theirs is None or theirs.type != fld.type:
+                diffs.append((f"metadata field {fld.name!r}", fld.type, theirs and theirs.type))
+        if diffs:
+            lines = "\n".join(f"  {w}: asked for {a!r}, index has {b!r}" for w, a, b in diffs)
+            raise SchemaMismatchError(
+                f"index {existing.name!r} already exists and disagrees with this store:\n{lines}\n"
+                "Use the index's settings, another index_name, or drop the index "
+                "(drop_index()); to open an index made by another tool use from_existing_index()."
+            )
+        self._layout = DocumentLayout.for_existing(existing)
+        self._schema = existing
+
+    def _to_create(self, vectors: Sequence[Any] | None) -> IndexSchema | None:
+        """The schema to create when the index is missing: needs a dimension (``dims`` or the
+        first vector of a batch that is validated first, so a bad batch creates nothing)."""
+        if self._existing_only:
+            raise IndexNotFoundError(f"index {self.index_name!r} no longer exists on the server")
+        dims = self._dims
+        if dims is None and vectors:
+            dims = len(vectors[0])
+        if dims is None:
+            return None
+        schema = self._plan(dims)
+        if vectors is not None:
+            vf = schema.vector_field
+            VectorCodec(vf.dims, vf.datatype, schema.name, vf.name).to_array(vectors)
+        return schema
+
+    def _index(self, vectors: Sequence[Any] | None = None) -> SearchIndex | None:
+        """The index (opened, or created from ``dims`` / ``vectors``), or None if it does not exist
+        yet and cannot be created."""
+        client = self._sync
+        if self._schema is None:
+            try:
+                self._adopt(SearchIndex.from_existing(client, self.index_name).schema)
+            except IndexNotFoundError:
+                schema = self._to_create(vectors)
+                if schema is None:
+                    return None
+                SearchIndex(schema, client).create(exist_ok=True)
+                self._schema = schema
+        return SearchIndex(self._schema, client) if self._schema is not None else None
+
+    async def _aindex(self, vectors: Sequence[Any] | None = None) -> AsyncSearchIndex | None:
+        client = self._async
+        if self._schema is None:
+            try:
+                self._adopt((await AsyncSearchIndex.from_existing(client, self.index_name)).schema)
+            except IndexNotFoundError:
+                schema = self._to_create(vectors)
+                if schema is None:
+                    return None
+                await AsyncSearchIndex(schema, client).create(exist_ok=True)
+                self._schema = schema
+        return AsyncSearchIndex(self._schema, client) if self._schema is not None else None
+
+    def drop_index(self, *, delete_documents: bool = True) -> None:
+        """Drop the index (and, by default, its documents). The next write creates it again."""
+        index = self._index()
+        if index is not None:
+            index.drop(delete_documents=delete_documents)
+        self._forget()
+
+    async def adrop_index(self, *, delete_documents: bool = True) -> None:
+        index = await self._aindex()
+        if index is not None:
+            await index.drop(delete_documents=delete_documents)
+        self._forget()
+
+    def _forget(self) -> None:
+        self._schema = None
+        self._layout = self._requested_layout
+
+    def close(self) -> None:
+        """Close the sync client if this store created it."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close every client this store created."""
+        await self._clients.aclose()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _records(
+        self,
+        texts: Sequence[str],
+        vectors: Sequence[Any],
+        metadatas: Sequence[Mapping[str, Any]] | None,
+        ids: Sequence[str | None] | None,
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        if metadatas is not None and len(metadatas) != len(texts):
+            raise ValueError(f"{len(metadatas)} metadatas for {len(texts)} texts; pass one each")
+        if ids is not None and len(ids) != len(texts):
+            raise ValueError(f"{len(ids)} ids for {len(texts)} texts; pass one each")
+        if len(vectors) != len(texts):
+            raise ValueError(
+                f"the embedding model returned {len(vectors)} vectors for {len(texts)} texts"
+            )
+        metas = metadatas if metadatas is not None else [{}] * len(texts)
+        records = [
+            self._layout.to_record(t, v, m) for t, v, m in zip(texts, vectors, metas, strict=True)
+        ]
+        new_ids = [uuid.uuid4().hex if i is None else str(i) for i in (ids or [None] * len(texts))]
+        return records, new_ids
+
+    def add_texts(
+        self,
+        texts: Iterable[str],
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        ttl: int | None = None,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        """Embed and upsert ``texts``; returns their ids (given, or generated). A document with an
+        existing id is replaced. ``ttl`` (seconds) makes the documents expire."""
+        _no_extra("add_texts", kwargs)
+        texts = list(texts)
+        if not texts:
+            return []
+        vectors = self.embedding.embed_documents(texts)
+        records, new_ids = self._records(texts, vectors, metadatas, ids)
+        index = self._index(vectors)
+        assert index is not None
+        return index.load(records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size)
+
+    async def aadd_texts(
+        self,
+        texts: Iterable[str],
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        ttl: int | None = None,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        _no_extra("aadd_texts", kwargs)
+        texts = list(texts)
+        if not texts:
+            return []
+        vectors = await self.embedding.aembed_documents(texts)
+        records, new_ids = self._records(texts, vectors, metadatas, ids)
+        index = await self._aindex(vectors)
+        assert index is not None
+        return await index.load(
+            records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size
+        )
+
+    def delete(self, ids: list[str] | None = None, *, filter: Filter = None, **kwargs: Any) -> bool:
+        """Delete by ids; with ``ids=None``, every document matching ``filter`` (no filter: every
+        document of the index; the index itself stays)."""
+        _no_extra("delete", kwargs)
+        index = self._index()
+        if index is None:
+            return True
+        if ids is not None:
+            index.delete(ids)
+        else:
+            index.delete_where(self._filter(filter))
+        return True
+
+    async def adelete(
+        self, ids: list[str] | None = None, *, filter: Filter = None, **kwargs: Any
+    ) -> bool:
+        _no_extra("adelete", kwargs)
+        index = await self._aindex()
+        if index is None:
+            return True
+        if ids is not None:
+            await index.delete(ids)
+        else:
+            await index.delete_where(self._filter(filter))
+        return True
+
+    # -- reading by id ---------------------------------------------------------------------------
+
+    def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        """The documents with these ids, in the order asked, skipping ids that do not exist."""
+        index = self._index()
+        if index is None or not ids:
+            return []
+        return self._fetched(ids, index.fetch(ids))
+
+    async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        index = await self._aindex()
+        if index is None or not ids:
+            return []
+        return self._fetched(ids, await index.fetch(ids))
+
+    def _fetched(
+        self, ids: Sequence[str], fetched: Sequence[dict[str, Any] | None]
+    ) -> list[Document]:
+        return [
+            _document(self._layout.from_fields(i, fields))
+            for i, fields in zip(ids, fetched, strict=True)
+            if fields is not None
+        ]
+
+    # -- searching -------------------------------------------------------------------------------
+
+    def _metric(self) -> str:
+        schema = self._schema
+        if schema is not None:
+            fld = schema.fields_by_name.get(self._layout.vector_field)
+            if isinstance(fld, VectorField):
+                return fld.distance_metric
+        return str(self._options["distance_metric"]).lower()
+
+    def _select_relevance_score_fn(self) -> Callable[[float], float]:
+        """Distance -> relevance in [0, 1] for this index's metric (`distance_to_similarity`)."""
+        return lambda distance: distance_to_similarity(distance, self._metric())
+
+    def _filter(self, flt: Filter) -> FilterExpression | str | None:
+        if flt is None or isinstance(flt, (FilterExpression, str)):
+            return flt
+        if isinstance(flt, Mapping):
+            schema = self._schema
+            types = schema.field_types if schema is not None else {}
+            return from_dict(flt, types)
+        raise TypeError(
+            f"filter must be a dict (LangChain style), a redisvec FilterExpression or a query "
+            f"string, not {type(flt).__name__}"
+        )
+
+    def _query(
+        self,
+        vector: Sequence[float],
+        k: int,
+        flt: Filter,
+        distance_threshold: float | None,
+        ef_runtime: int | None,
+        *,
+        return_vector: bool = False,
+    ) -> VectorQuery | RangeQuery:
+        common: dict[str, Any] = {
+            "filter": self._filter(flt),
+            "vector_field": self._layout.vector_field,
+            "return_fields": self._layout.return_fields,
+            "return_vector": return_vector,
+        }
+        if distance_threshold is None:
+            return VectorQuery(vector, k=k, ef_runtime=ef_runtime, **common)
+        if ef_runtime is not None:
+            raise ValueError(
+                "ef_runtime applies to KNN searches; a distance_threshold search is a range query "
+                "(pass one or the other)"
+            )
+        return RangeQuery(vector, distance_threshold, k=k, **common)
+
+    def _scored(self, result: SearchResult) -> list[tuple[Document, float]]:
+        metric = self._metric()
+        out = []
+        for hit in result.hits:
+            stored = self._layout.from_hit(hit, metric)
+            out.append((_document(stored), float(stored.distance or 0.0)))
+        return out
+
+    def similarity_search_with_score_by_vector(
+        self,
+        embedding: Sequence[float],
+        k: int = 4,
+        filter: Filter = None,
+        *,
+        distance_threshold: float | None = None,
+        ef_runtime: int | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[Document, float]]:
+        """The ``k`` nearest documents with their distance (lower is closer). With
+        ``distance_threshold``: only those within that distance (squared for L2), up to ``k``."""
+        _no_extra("similarity_search", kwargs)
+        index = self._index()
+        if index is None:
+            return []
+        query = self._query(embedding, k, filter, distance_threshold, ef_runtime)
+        return self._scored(index.search(query))
+
+    async def asimilarity_search_with_score_by_vector(
+        self,
+        embedding: Sequence[float],
+        k: int = 4,
+        filter: Filter = None,
+        *,
+        distance_threshold: float | None = None,
+        ef_runtime: int | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[Document, float]]:
+        _no_extra("asimilarity_search", kwargs)
+        index = await self._aindex()
+        if index is None:
+            return []
+        query = self._query(embedding, k, filter, distance_threshold, ef_runtime)
+        return self._scored(await index.search(query))
+
+    def similarity_search_with_score(  # type: ignore[override]
+        self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """``query``'s nearest documents with their distance (lower is closer)."""
+        vector = self.embedding.embed_query(query)
+        return self.similarity_search_with_score_by_vector(vector, k, filter, **kwargs)
+
+    async def asimilarity_search_with_score(  # type: ignore[override]
+        self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        vector = await self.embedding.aembed_query(query)
+        return await self.asimilarity_search_with_score_by_vector(vector, k, filter, **kwargs)
+
+    def similarity_search(
+        self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[Document]:
+        return [d for d, _ in self.similarity_search_with_score(query, k, filter, **kwargs)]
+
+    async def asimilarity_search(
+        self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[Document]:
+        scored = await self.asimilarity_search_with_score(query, k, filter, **kwargs)
+        return [d for d, _ in scored]
+
+    def similarity_search_by_vector(
+        self, embedding: list[float], k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[Document]:
+        scored = self.similarity_search_with_score_by_vector(embedding, k, filter, **kwargs)
+        return [d for d, _ in scored]
+
+    async def asimilarity_search_by_vector(
+        self, embedding: list[float], k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[Document]:
+        scored = await self.asimilarity_search_with_score_by_vector(embedding, k, filter, **kwargs)
+        return [d for d, _ in scored]
+
+    # -- maximal marginal relevance --------------------------------------------------------------
+
+    def _mmr(self, result: SearchResult, k: int, lambda_mult: float) -> list[Document]:
+        metric = self._metric()
+        stored = [self._layout.from_hit(hit, metric) for hit in result.hits]
+        if not stored:
+            return []
+        relevance = [s.similarity or 0.0 for s in stored]
+        vectors = np.stack([np.asarray(s.vector, dtype=np.float64) for s in stored])
+        return [_document(stored[i]) for i in mmr_select(relevance, vectors, k, lambda_mult)]
+
+    def max_marginal_relevance_search_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Filter = None,
+        *,
+        distance_threshold: float | None = None,
+        ef_runtime: int | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """``k`` documents chosen by MMR among the ``fetch_k`` nearest (``lambda_mult`` 1: plain
+        relevance order, 0: most diverse)."""
+        _no_extra("max_marginal_relevance_search", kwargs)
+        index = self._index()
+        if index is None:
+            return []
+        query = self._query(
+            embedding, max(k, fetch_k), filter, distance_threshold, ef_runtime, return_vector=True
+        )
+        return self._mmr(index.search(query), k, lambda_mult)
+
+    async def amax_marginal_relevance_search_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Filter = None,
+        *,
+        distance_threshold: float | None = None,
+        ef_runtime: int | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        _no_extra("amax_marginal_relevance_search", kwargs)
+        index = await self._aindex()
+        if index is None:
+            return []
+        query = self._query(
+            embedding, max(k, fetch_k), filter, distance_threshold, ef_runtime, return_vector=True
+        )
+        return self._mmr(await index.search(query), k, lambda_mult)
+
+    def max_marginal_relevance_search(
+        self,
+        query: str,
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Filter = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        vector = self.embedding.embed_query(query)
+        return self.max_marginal_relevance_search_by_vector(
+            vector, k, fetch_k, lambda_mult, filter, **kwargs
+        )
+
+    async def amax_marginal_relevance_search(
+        self,
+        query: str,
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Filter = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        vector = await self.embedding.aembed_query(query)
+        return await self.amax_marginal_relevance_search_by_vector(
+            vector, k, fetch_k, lambda_mult, filter, **kwargs
+        )
+
+
+def _document(stored: StoredDocument) -> Document:
+    return Document(id=stored.id, page_content=stored.text, metadata=stored.metadata)
+
+
+def _no_extra(method: str, kwargs: Mapping[str, Any]) -> None:
+    """Unknown keyword arguments are an error, not silently ignored (a typo'd ``filtr=`` would
+    otherwise search everything)."""
+    if kwargs:
+        raise TypeError(
+            f"RedisVectorStore.{method}() got unexpected keyword argument(s) {sorted(kwargs)}"
+        )
