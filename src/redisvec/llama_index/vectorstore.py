@@ -1,0 +1,690 @@
+"""`RedisVectorStore`: a LlamaIndex vector store on redisvec's core.
+
+The store is a thin layer: nodes are split over the shared `redisvec.layout.DocumentLayout`
+(see `redisvec.llama_index.nodes`), MetadataFilters become core filter expressions
+(`redisvec.llama_index.filters`), every query is a core query, and the sync and async methods are
+twins over `SearchIndex` / `AsyncSearchIndex` that share everything but the I/O.
+
+The index is created on first use (its dimension taken from the first node's embedding unless
+``dims`` is given); an existing index is checked against what was asked for. ``overwrite=True``
+drops the existing index and its documents exactly once, at that first use, whichever of the sync
+or async methods comes first.
+
+Similarities are higher-is-closer: vector modes report
+`redisvec.results.distance_to_similarity` (cosine / ip: ``1 - distance`` clipped to [0, 1];
+l2: ``1 / (1 + euclidean distance)``), TEXT_SEARCH the BM25 score, HYBRID the fused score of
+`redisvec.fusion.fuse_scores`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import redis
+import redis.asyncio as aredis
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.schema import BaseNode
+from llama_index.core.vector_stores.types import (
+    BasePydanticVectorStore,
+    MetadataFilters,
+    VectorStoreQuery,
+    VectorStoreQueryMode,
+    VectorStoreQueryResult,
+)
+
+from redisvec.connection import AsyncClient, ConnectionConfig, Connections, SyncClient
+from redisvec.errors import IndexNotFoundError, SchemaMismatchError
+from redisvec.filters import FilterExpression, Tag
+from redisvec.fusion import fuse_scores
+from redisvec.index import AsyncSearchIndex, SearchIndex
+from redisvec.layout import DocumentLayout, StoredDocument, metadata_fields
+from redisvec.llama_index.filters import to_filter_expression
+from redisvec.llama_index.nodes import node_parts, to_node
+from redisvec.mmr import mmr_select
+from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery
+from redisvec.results import SearchResult
+from redisvec.schema import Field, IndexSchema
+
+__all__ = ["RedisVectorStore"]
+
+Mode = VectorStoreQueryMode
+SUPPORTED_MODES = (Mode.DEFAULT, Mode.MMR, Mode.TEXT_SEARCH, Mode.HYBRID)
+_QUERY_OPTIONS = frozenset(
+    {"distance_threshold", "mmr_prefetch_k", "mmr_prefetch_factor", "ef_runtime"}
+)
+_FETCH_BATCH = 1000
+
+
+# -- INKEYS: restrict a query to some records (VectorStoreQuery.node_ids) ----------------------------
+
+
+def _in_keys(args: list[Any], keys: tuple[str, ...]) -> list[Any]:
+    return [*args, "INKEYS", len(keys), *keys] if keys else args
+
+
+@dataclass(frozen=True)
+class _KeyedVectorQuery(VectorQuery):
+    in_keys: tuple[str, ...] = ()
+
+    def to_args(self, schema: IndexSchema) -> list[Any]:
+        return _in_keys(super().to_args(schema), self.in_keys)
+
+
+@dataclass(frozen=True)
+class _KeyedRangeQuery(RangeQuery):
+    in_keys: tuple[str, ...] = ()
+
+    def to_args(self, schema: IndexSchema) -> list[Any]:
+        return _in_keys(super().to_args(schema), self.in_keys)
+
+
+@dataclass(frozen=True)
+class _KeyedTextQuery(TextQuery):
+    in_keys: tuple[str, ...] = ()
+
+    def to_args(self, schema: IndexSchema) -> list[Any]:
+        return _in_keys(super().to_args(schema), self.in_keys)
+
+
+# -- what the first contact with the server decides ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Setup:
+    drop: bool  # drop the existing index and its documents (overwrite)
+    create: IndexSchema | None  # create this index
+    use: IndexSchema | None  # the schema to work with (None: no index yet)
+    layout: DocumentLayout | None = None
+
+
+@dataclass
+class _Plan:
+    """The core queries one VectorStoreQuery needs, and how to turn their results into one."""
+
+    mode: VectorStoreQueryMode
+    queries: list[Query]
+    k: int
+    empty: bool = False
+    lambda_mult: float = 0.5
+    alpha: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class RedisVectorStore(BasePydanticVectorStore):
+    """Redis (Query Engine) vector store for LlamaIndex.
+
+    >>> store = RedisVectorStore(index_name="docs", redis_url="redis://localhost:6379",
+    ...                          metadata_schema=[{"name": "year", "type": "numeric"}])  # doctest: +SKIP
+    >>> index = VectorStoreIndex.from_documents(docs, storage_context=StorageContext.from_defaults(
+    ...     vector_store=store))  # doctest: +SKIP
+
+    ``metadata_schema`` lists the metadata keys to index for filtering (``{"name", "type": "tag" |
+    "numeric" | "text" | "geo", ...options}``); all metadata is stored and returned either way.
+    """
+
+    stores_text: bool = True
+    flat_metadata: bool = False
+    index_name: str
+    distance_metric: str = "cosine"
+    algorithm: str = "hnsw"
+    datatype: str = "float32"
+    storage_type: str = "hash"
+    key_prefix: str | None = None
+    dims: int | None = None
+    overwrite: bool = False
+    batch_size: int = 500
+
+    _connections: Connections = PrivateAttr()
+    _layout: DocumentLayout = PrivateAttr()
+    _schema_given: bool = PrivateAttr(default=False)
+    _vector_options: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _schema: IndexSchema | None = PrivateAttr(default=None)
+    _overwrite_pending: bool = PrivateAttr(default=False)
+    _sync_index: SearchIndex | None = PrivateAttr(default=None)
+    _async_index: AsyncSearchIndex | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        *,
+        index_name: str,
+        redis_url: str | None = None,
+        redis_client: SyncClient | None = None,
+        async_redis_client: AsyncClient | None = None,
+        connection_config: ConnectionConfig | None = None,
+        metadata_schema: Sequence[Mapping[str, Any] | Field] | None = None,
+        distance_metric: str = "COSINE",
+        algorithm: str = "HNSW",
+        datatype: str = "FLOAT32",
+        storage_type: str = "hash",
+        key_prefix: str | None = None,
+        dims: int | None = None,
+        overwrite: bool = False,
+        vector_options: Mapping[str, Any] | None = None,
+        batch_size: int = 500,
+        connection_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        settings: dict[str, Any] = {
+            "index_name": index_name,
+            "distance_metric": distance_metric.lower(),
+            "algorithm": algorithm.lower(),
+            "datatype": datatype.lower(),
+            "storage_type": storage_type.lower(),
+            "key_prefix": key_prefix,
+            "dims": dims,
+            "overwrite": overwrite,
+            "batch_size": batch_size,
+        }
+        super().__init__(**settings, **kwargs)
+        self._connections = Connections(
+            redis_url,
+            redis_client=redis_client,
+            async_client=async_redis_client,
+            config=connection_config,
+            **dict(connection_options or {}),
+        )
+        self._layout = DocumentLayout(indexed=tuple(metadata_fields(metadata_schema)))
+        self._schema_given = metadata_schema is not None
+        self._vector_options = dict(vector_options or {})
+        self._overwrite_pending = overwrite
+        self._desired(dims or 1)  # validate every option now, not at the first write
+
+    @classmethod
+    def from_existing_index(
+        cls,
+        *,
+        index_name: str,
+        redis_url: str | None = None,
+        redis_client: SyncClient | None = None,
+        async_redis_client: AsyncClient | None = None,
+        text_field: str | None = None,
+        vector_field: str | None = None,
+        **kwargs: Any,
+    ) -> RedisVectorStore:
+        """Open an index that already exists (made by this store, the LangChain adapter or any
+        other tool): its schema is read from the server, its field names can be given."""
+        store = cls(
+            index_name=index_name,
+            redis_url=redis_url,
+            redis_client=redis_client,
+            async_redis_client=async_redis_client,
+            **kwargs,
+        )
+        schema = IndexSchema.from_existing(cast(redis.Redis, store._connections.sync), index_name)
+        layout = DocumentLayout.for_existing(
+            schema, text_field=text_field, vector_field=vector_field
+        )
+        vf = schema.fields_by_name.get(layout.vector_field)
+        if vf is None or vf.type != "vector":
+            raise SchemaMismatchError(
+                f"index {index_name!r} has no vector field {layout.vector_field!r}; vector "
+                f"fields: {[f.name for f in schema.vector_fields]}"
+            )
+        store._adopt(schema, layout)
+        return store
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "RedisVectorStore"
+
+    @property
+    def client(self) -> SyncClient:
+        """The sync redis client."""
+        return self._connections.sync
+
+    @property
+    def async_client(self) -> AsyncClient:
+        return self._connections.async_
+
+    @property
+    def index_schema(self) -> IndexSchema | None:
+        """The index's schema once the index exists (None before the first write)."""
+        return self._schema
+
+    @property
+    def layout(self) -> DocumentLayout:
+        return self._layout
+
+    def close(self) -> None:
+        self._connections.close()
+
+    async def aclose(self) -> None:
+        await self._connections.aclose()
+
+    # -- index setup ------------------------------------------------------------------------------
+
+    def _desired(self, dims: int) -> IndexSchema:
+        return self._layout.build_schema(
+            index_name=self.index_name,
+            dims=dims,
+            key_prefix=self.key_prefix,
+            storage=self.storage_type,
+            distance_metric=self.distance_metric,
+            algorithm=self.algorithm,
+            datatype=self.datatype,
+            vector_options=self._vector_options,
+        )
+
+    def _adopt(self, schema: IndexSchema, layout: DocumentLayout) -> None:
+        self._schema, self._layout = schema, layout
+        self._sync_index = self._async_index = None
+
+    def _decide(self, existing: IndexSchema | None, dims: int | None) -> _Setup:
+        """First contact: what to drop, create and use, given the index found on the server."""
+        drop = existing is not None and self._overwrite_pending
+        self._overwrite_pending = False
+        if existing is not None and not drop:
+            dims = dims or self.dims or existing.vector_field.dims
+            desired = self._desired(dims)
+            problems = [
+                f"{what}: asked for {ours!r}, index has {theirs!r}"
+                for what, ours, theirs in desired.differences(existing)
+            ]
+            theirs = existing.fields_by_name
+            layout = self._layout
+            if self._schema_given:
+                for f in layout.indexed:
+                    if f.name not in theirs or theirs[f.name].type != f.type:
+                        found = theirs[f.name].type if f.name in theirs else "not indexed"
+                        problems.append(
+                            f"metadata field {f.name!r}: asked for {f.type}, index has {found}"
+                        )
+            else:  # filter on whatever the index indexes
+                layout = DocumentLayout.for_existing(existing)
+            if problems:
+                raise SchemaMismatchError(
+                    f"index {self.index_name!r} already exists and disagrees with this store:\n  "
+                    + "\n  ".join(problems)
+                    + "\nUse the index's settings, another index_name, or overwrite=True (which "
+                    "deletes its documents)."
+                )
+            return _Setup(drop=False, create=None, use=existing, layout=layout)
+        dims = dims or self.dims
+        if dims is None:
+            return _Setup(drop=drop, create=None, use=None)
+        schema = self._desired(dims)
+        return _Setup(drop=drop, create=schema, use=schema, layout=self._layout)
+
+    def _apply(self, setup: _Setup) -> None:
+        if setup.use is not None and setup.layout is not None:
+            self._adopt(setup.use, setup.layout)
+
+    def _index(self, dims: int | None = None) -> SearchIndex | None:
+        if self._schema is None:
+            client = cast(redis.Redis, self._connections.sync)
+            try:
+                existing: IndexSchema | None = IndexSchema.from_existing(client, self.index_name)
+            except IndexNotFoundError:
+                existing = None
+            setup = self._decide(existing, dims)
+            if setup.drop and existing is not None:
+                SearchIndex(existing, client).drop(delete_documents=True)
+            if setup.create is not None:
+                SearchIndex(setup.create, client).create()
+            self._apply(setup)
+        if self._schema is None:
+            return None
+        if self._sync_index is None:
+            self._sync_index = SearchIndex(self._schema, cast(redis.Redis, self._connections.sync))
+        return self._sync_index
+
+    async def _aindex(self, dims: int | None = None) -> AsyncSearchIndex | None:
+        if self._schema is None:
+            client = cast(aredis.Redis, self._connections.async_)
+            try:
+                existing: IndexSchema | None = await IndexSchema.afrom_existing(
+                    client, self.index_name
+                )
+            except IndexNotFoundError:
+                existing = None
+            setup = self._decide(existing, dims)
+            if setup.drop and existing is not None:
+                await AsyncSearchIndex(existing, client).drop(delete_documents=True)
+            if setup.create is not None:
+                await AsyncSearchIndex(setup.create, client).create()
+            self._apply(setup)
+        if self._schema is None:
+            return None
+        if self._async_index is None:
+            self._async_index = AsyncSearchIndex(
+                self._schema, cast(aredis.Redis, self._connections.async_)
+            )
+        return self._async_index
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def _records(self, nodes: Sequence[BaseNode]) -> tuple[list[dict[str, Any]], list[str], int]:
+        embeddings = []
+        for node in nodes:
+            if node.embedding is None:
+                raise ValueError(
+                    f"node {node.node_id!r} has no embedding; embed nodes before adding them "
+                    "(VectorStoreIndex does this with its embed_model)"
+                )
+            embeddings.append(node.embedding)
+        records, ids = [], []
+        for node, embedding in zip(nodes, embeddings):
+            text, metadata, ref_doc_id, node_json = node_parts(node)
+            record = self._layout.to_record(
+                text, embedding, metadata, doc_id=ref_doc_id, node=node_json
+            )
+            for fld in self._layout.indexed:  # empty values are not indexed: they read as missing
+                if record.get(fld.name) in ("", [], ()):
+                    del record[fld.name]
+            records.append(record)
+            ids.append(node.node_id)
+        return records, ids, len(embeddings[0])
+
+    def add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
+        """Upsert ``nodes`` (with embeddings); returns their node ids."""
+        if not nodes:
+            return []
+        records, ids, dims = self._records(nodes)
+        index = self._index(dims)
+        assert index is not None
+        index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
+        return ids
+
+    async def async_add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
+        if not nodes:
+            return []
+        records, ids, dims = self._records(nodes)
+        index = await self._aindex(dims)
+        assert index is not None
+        await index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
+        return ids
+
+    # -- selecting records: by node id and / or filter ---------------------------------------------
+
+    def _where(self, filters: MetadataFilters | None) -> FilterExpression | None:
+        assert self._schema is not None
+        aliases = {"ref_doc_id": self._layout.doc_id_field} if self._layout.doc_id_field else {}
+        return to_filter_expression(filters, self._schema, aliases=aliases)
+
+    def _doc_filter(self, ref_doc_id: str) -> FilterExpression:
+        if not self._layout.doc_id_field:
+            raise ValueError(
+                f"index {self.index_name!r} has no document-id field (it was not written by "
+                "redisvec), so nodes cannot be deleted by ref_doc_id; use delete_nodes(node_ids)"
+            )
+        return Tag(self._layout.doc_id_field) == ref_doc_id
+
+    def _select(self, node_ids: Sequence[str] | None, keys: Sequence[str] | None) -> list[str]:
+        """Ids of the records selected by node ids and / or matching keys (None: not given)."""
+        assert self._schema is not None
+        if keys is None:
+            return list(dict.fromkeys(node_ids or ()))
+        found = [self._schema.id_from_key(k) for k in keys]
+        if node_ids is None:
+            return found
+        wanted = set(node_ids)
+        return [i for i in found if i in wanted]
+
+    def _nodes(
+        self, ids: Sequence[str], fetched: Sequence[dict[str, Any] | None]
+    ) -> list[BaseNode]:
+        return [
+            to_node(self._layout.from_fields(i, fields), with_embedding=True)
+            for i, fields in zip(ids, fetched)
+            if fields is not None
+        ]
+
+    def _keys(self, index: SearchIndex, where: FilterExpression | None) -> list[str]:
+        return [k for batch in index.iter_keys(where) for k in batch]
+
+    async def _akeys(self, index: AsyncSearchIndex, where: FilterExpression | None) -> list[str]:
+        return [k async for batch in index.iter_keys(where) for k in batch]
+
+    def get_nodes(
+        self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None
+    ) -> list[BaseNode]:
+        """Nodes by id and / or filter (with embeddings); both None: every node."""
+        index = self._index()
+        if index is None or node_ids == []:
+            return []
+        keys = self._keys(index, self._where(filters)) if filters or node_ids is None else None
+        ids = self._select(node_ids, keys)
+        nodes: list[BaseNode] = []
+        for start in range(0, len(ids), _FETCH_BATCH):
+            batch = ids[start : start + _FETCH_BATCH]
+            nodes += self._nodes(batch, index.fetch(batch))
+        return nodes
+
+    async def aget_nodes(
+        self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None
+    ) -> list[BaseNode]:
+        index = await self._aindex()
+        if index is None or node_ids == []:
+            return []
+        keys = (
+            await self._akeys(index, self._where(filters)) if filters or node_ids is None else None
+        )
+        ids = self._select(node_ids, keys)
+        nodes: list[BaseNode] = []
+        for start in range(0, len(ids), _FETCH_BATCH):
+            batch = ids[start : start + _FETCH_BATCH]
+            nodes += self._nodes(batch, await index.fetch(batch))
+        return nodes
+
+    def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
+        """Delete every node of document ``ref_doc_id``, however many."""
+        index = self._index()
+        if index is not None:
+            index.delete_where(self._doc_filter(ref_doc_id))
+
+    async def adelete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
+        index = await self._aindex()
+        if index is not None:
+            await index.delete_where(self._doc_filter(ref_doc_id))
+
+    def _check_delete(self, node_ids: list[str] | None, filters: MetadataFilters | None) -> None:
+        if node_ids is None and filters is None:
+            raise ValueError(
+                "delete_nodes needs node_ids and / or filters; to delete every node use clear()"
+            )
+
+    def delete_nodes(
+        self,
+        node_ids: list[str] | None = None,
+        filters: MetadataFilters | None = None,
+        **delete_kwargs: Any,
+    ) -> None:
+        """Delete the nodes with these ids and / or matching ``filters`` (both: the intersection)."""
+        self._check_delete(node_ids, filters)
+        index = self._index()
+        if index is None or node_ids == []:
+            return
+        keys = self._keys(index, self._where(filters)) if filters is not None else None
+        index.delete(self._select(node_ids, keys))
+
+    async def adelete_nodes(
+        self,
+        node_ids: list[str] | None = None,
+        filters: MetadataFilters | None = None,
+        **delete_kwargs: Any,
+    ) -> None:
+        self._check_delete(node_ids, filters)
+        index = await self._aindex()
+        if index is None or node_ids == []:
+            return
+        keys = await self._akeys(index, self._where(filters)) if filters is not None else None
+        await index.delete(self._select(node_ids, keys))
+
+    def clear(self) -> None:
+        """Delete every node; the index stays."""
+        index = self._index()
+        if index is not None:
+            index.clear()
+
+    async def aclear(self) -> None:
+        index = await self._aindex()
+        if index is not None:
+            await index.clear()
+
+    # -- querying ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_query(query: VectorStoreQuery, options: Mapping[str, Any]) -> None:
+        """Errors that do not depend on the index, raised even before it exists."""
+        unknown = sorted(set(options) - _QUERY_OPTIONS)
+        if unknown:
+            raise TypeError(
+                f"RedisVectorStore.query() got unknown keyword(s) {unknown}; it accepts "
+                f"{sorted(_QUERY_OPTIONS)}"
+            )
+        mode = Mode(query.mode)
+        if mode not in SUPPORTED_MODES:
+            raise ValueError(
+                f"query mode {mode.value!r} is not supported by RedisVectorStore; supported modes: "
+                f"{', '.join(m.value for m in SUPPORTED_MODES)}"
+            )
+        k = query.similarity_top_k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"similarity_top_k must be a positive integer, got {k!r}")
+
+    def _plan(self, query: VectorStoreQuery, options: Mapping[str, Any]) -> _Plan:
+        mode = Mode(query.mode)
+        k = query.similarity_top_k
+        assert self._schema is not None
+        where = self._where(query.filters)
+        if query.doc_ids is not None:
+            if not self._layout.doc_id_field:
+                raise ValueError(
+                    f"index {self.index_name!r} has no document-id field: doc_ids cannot be used"
+                )
+            where = Tag(self._layout.doc_id_field).one_of(query.doc_ids) & where
+        in_keys: tuple[str, ...] = ()
+        if query.node_ids is not None:
+            in_keys = tuple(self._schema.key(i) for i in dict.fromkeys(query.node_ids))
+        empty = query.node_ids == [] or query.doc_ids == []
+        fields = self._layout.return_fields
+        queries: list[Query] = []
+        plan = _Plan(mode, queries, k, empty=empty)
+
+        if mode in (Mode.DEFAULT, Mode.MMR, Mode.HYBRID):
+            if query.query_embedding is None:
+                raise ValueError(f"query mode {mode.value!r} needs query.query_embedding")
+            fetch_k = k
+            if mode == Mode.MMR:
+                plan.lambda_mult = (
+                    0.5 if query.mmr_threshold is None else float(query.mmr_threshold)
+                )
+                factor = float(options.get("mmr_prefetch_factor", 4.0))
+                fetch_k = int(options.get("mmr_prefetch_k") or max(k, math.ceil(k * factor)))
+            threshold = options.get("distance_threshold")
+            vector_field = query.embedding_field or self._layout.vector_field
+            vq: Query
+            if threshold is not None:
+                vq = _KeyedRangeQuery(
+                    query.query_embedding,
+                    float(threshold),
+                    k=fetch_k,
+                    filter=where,
+                    vector_field=vector_field,
+                    return_fields=fields,
+                    return_vector=mode == Mode.MMR,
+                    in_keys=in_keys,
+                )
+            else:
+                vq = _KeyedVectorQuery(
+                    query.query_embedding,
+                    k=fetch_k,
+                    filter=where,
+                    vector_field=vector_field,
+                    return_fields=fields,
+                    return_vector=mode == Mode.MMR,
+                    ef_runtime=options.get("ef_runtime"),
+                    in_keys=in_keys,
+                )
+            queries.append(vq)
+        if mode in (Mode.TEXT_SEARCH, Mode.HYBRID):
+            if not query.query_str or not query.query_str.strip():
+                raise ValueError(
+                    f"query mode {mode.value!r} needs query.query_str (the words to search)"
+                )
+            text_k = (query.sparse_top_k or k) if mode == Mode.HYBRID else k
+            queries.append(
+                _KeyedTextQuery(
+                    query.query_str,
+                    k=text_k,
+                    text_field=self._layout.text_field,
+                    filter=where,
+                    return_fields=fields,
+                    in_keys=in_keys,
+                )
+            )
+        if mode == Mode.HYBRID:
+            plan.alpha = 0.5 if query.alpha is None else float(query.alpha)
+            plan.k = query.hybrid_top_k or k
+        return plan
+
+    def _docs(self, result: SearchResult) -> list[StoredDocument]:
+        assert self._schema is not None
+        metric = self._schema.field(self._layout.vector_field)
+        name = getattr(metric, "distance_metric", "cosine")
+        return [self._layout.from_hit(hit, name) for hit in result.hits]
+
+    def _finish(self, plan: _Plan, results: Sequence[SearchResult]) -> VectorStoreQueryResult:
+        scored: list[tuple[StoredDocument, float]]
+        if plan.mode == Mode.DEFAULT:
+            scored = [(d, d.similarity or 0.0) for d in self._docs(results[0])]
+        elif plan.mode == Mode.MMR:
+            docs = self._docs(results[0])
+            if docs:
+                import numpy as np
+
+                rel = [d.similarity or 0.0 for d in docs]
+                vectors = np.stack([np.asarray(d.vector, dtype=np.float64) for d in docs])
+                chosen = mmr_select(rel, vectors, plan.k, lambda_mult=plan.lambda_mult)
+                scored = [(docs[i], rel[i]) for i in chosen]
+            else:
+                scored = []
+        elif plan.mode == Mode.TEXT_SEARCH:
+            scored = [
+                (self._layout.from_fields(h.id, h.fields), h.score or 0.0) for h in results[0].hits
+            ]
+        else:  # HYBRID
+            vector_docs = self._docs(results[0])
+            text_docs = [
+                (self._layout.from_fields(h.id, h.fields), h.score or 0.0) for h in results[1].hits
+            ]
+            by_id = {d.id: d for d, _ in text_docs} | {d.id: d for d in vector_docs}
+            fused = fuse_scores(
+                [(d.id, d.similarity or 0.0) for d in vector_docs],
+                [(d.id, s) for d, s in text_docs],
+                alpha=plan.alpha,
+                k=plan.k,
+            )
+            scored = [(by_id[i], s) for i, s in fused]
+        return VectorStoreQueryResult(
+            nodes=[to_node(d) for d, _ in scored],
+            similarities=[float(s) for _, s in scored],
+            ids=[d.id for d, _ in scored],
+        )
+
+    def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
+        """Run ``query`` (modes DEFAULT, MMR, TEXT_SEARCH, HYBRID). Keyword options:
+        ``distance_threshold`` (only records within that server distance: for L2 the squared
+        Euclidean distance), ``mmr_prefetch_k`` / ``mmr_prefetch_factor`` (MMR candidates, default
+        4 x top k), ``ef_runtime`` (HNSW)."""
+        self._check_query(query, kwargs)
+        index = self._index()
+        if index is None:
+            return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+        plan = self._plan(query, kwargs)
+        if plan.empty:
+            return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+        return self._finish(plan, [index.search(q) for q in plan.queries])
+
+    async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
+        self._check_query(query, kwargs)
+        index = await self._aindex()
+        if index is None:
+            return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+        plan = self._plan(query, kwargs)
+        if plan.empty:
+            return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+        return self._finish(plan, [await index.search(q) for q in plan.queries])
