@@ -12,12 +12,14 @@ __all__ = [
     "BatchWriteError",
     "FilterError",
     "IndexNotFoundError",
+    "PermissionDeniedError",
     "RedisVecError",
     "SchemaError",
     "SchemaMismatchError",
     "SearchUnavailableError",
     "ServerNotFoundError",
     "VectorError",
+    "WriteDeniedError",
 ]
 
 
@@ -71,3 +73,18 @@ class BatchWriteError(RedisVecError):
         self.failed_ids = list(failed_ids)
         self.errors = list(errors)
         self.written_ids = list(written_ids)
+
+
+class PermissionDeniedError(RedisVecError, PermissionError):
+    """The Redis (ACL) user may not run a command redisvec needs (the server said ``NOPERM``).
+
+    The message names the index, the refused command and the ACL rule to grant. Retrying cannot
+    help, which is why this is not a connection error.
+    """
+
+
+class WriteDeniedError(PermissionDeniedError, BatchWriteError):
+    """A load stopped at the first batch whose writes the ACL user may not make.
+
+    ``failed_ids`` / ``written_ids`` as in `BatchWriteError`; the remaining batches were not sent.
+    """

@@ -24,8 +24,10 @@ from redisvec._resp import normalize_info
 from redisvec.errors import (
     BatchWriteError,
     IndexNotFoundError,
+    PermissionDeniedError,
     SchemaMismatchError,
     SearchUnavailableError,
+    WriteDeniedError,
 )
 from redisvec.filters import FilterExpression
 from redisvec.query import CountQuery, FilterQuery, Query, TextQuery, codec_for
@@ -78,6 +80,8 @@ class IndexInfo:
 def _translate(exc: redis.ResponseError, index: str) -> Exception:
     """A server error about a missing command or index -> our error, else the original."""
     text = str(exc)
+    if isinstance(exc, redis.exceptions.NoPermissionError):
+        return PermissionDeniedError(_denied_text(index, text))
     if _UNKNOWN_COMMAND.search(text) and "FT." in text.upper():
         return SearchUnavailableError(
             f"the server has no search module (Query Engine): {text}. Vector search needs "
@@ -86,6 +90,13 @@ def _translate(exc: redis.ResponseError, index: str) -> Exception:
     if _MISSING_INDEX.search(text):
         return IndexNotFoundError(f"index {index!r} does not exist on the server ({text})")
     return exc
+
+
+def _denied_text(index: str, text: str) -> str:
+    return (
+        f"the Redis user may not do this on index {index!r}: NOPERM {text}. Grant the ACL user the "
+        "command (e.g. ACL SETUSER <user> +@write +@search ~<key prefix>*) or use another user"
+    )
 
 
 class _IndexCore(Generic[ClientT]):
@@ -134,6 +145,22 @@ class _IndexCore(Generic[ClientT]):
                 n += 1
             counts.append(n)
         return counts
+
+    def _stop_if_denied(
+        self, failed: list[tuple[str, BaseException]], written: list[str], rest: Sequence[Any]
+    ) -> None:
+        """An ACL user without write permission has every record refused alike: stop at the first
+        such batch (the rest are not sent) with an error that says so, not a per-record list."""
+        denied = [e for _, e in failed if isinstance(e, redis.exceptions.NoPermissionError)]
+        if denied:
+            pending = [r.id for b in rest for r in b]
+            raise WriteDeniedError(
+                f"{_denied_text(self.name, str(denied[0]))}; {len(failed) + len(pending)} records "
+                f"were not written ({len(written)} were), the remaining batches were not sent",
+                failed_ids=[i for i, _ in failed] + pending,
+                errors=[e for _, e in failed],
+                written_ids=written,
+            )
 
     @staticmethod
     def _failures(
@@ -320,6 +347,7 @@ class SearchIndex(_IndexCore[redis.Redis]):
             failed = self._failures(batch, counts, results)
             bad = {i for i, _ in failed}
             written += [r.id for r in batch if r.id not in bad]
+            self._stop_if_denied(failed, written, batches[n + 1 :])
             if failed:
                 pending = [r.id for b in batches[n + 1 :] for r in b]
                 raise self._load_error(failed, written, pending)
@@ -458,6 +486,7 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
             failed = self._failures(batch, counts, results)
             bad = {i for i, _ in failed}
             written += [r.id for r in batch if r.id not in bad]
+            self._stop_if_denied(failed, written, batches[n + 1 :])
             if failed:
                 pending = [r.id for b in batches[n + 1 :] for r in b]
                 raise self._load_error(failed, written, pending)
