@@ -72,6 +72,11 @@ class VectorCodec:
         return DATATYPES[self.datatype]
 
     @property
+    def float_dtype(self) -> np.dtype[Any]:
+        """The dtype a decoded JSON vector keeps its stored precision in (float64 stays float64)."""
+        return np.dtype(np.float64 if self.datatype == "float64" else np.float32)
+
+    @property
     def byte_length(self) -> int:
         return self.dims * self.dtype.itemsize
 

@@ -170,7 +170,7 @@ def _decode_vector(raw: Any, codec: Any, is_json: bool) -> npt.NDArray[Any]:
         values = json.loads(_text(raw)) if not isinstance(raw, list) else raw
         if values and isinstance(values[0], list):  # a JSONPath reply wraps the value in a list
             values = values[0]
-        return np.asarray(values, dtype=np.float32)
+        return np.asarray(values, dtype=codec.float_dtype)
     return codec.decode(raw)  # type: ignore[no-any-return]
 
 
