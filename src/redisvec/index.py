@@ -188,7 +188,8 @@ class _IndexCore(Generic[ClientT]):
             document: dict[str, Any] = _json_loads(raw)
             for vf in self.schema.vector_fields:
                 if vf.name in document:
-                    document[vf.name] = np.asarray(document[vf.name], dtype=np.float32)
+                    dtype = codec_for(self.schema, vf).float_dtype  # float64 keeps its precision
+                    document[vf.name] = np.asarray(document[vf.name], dtype=dtype)
             return document
         fields = decode_hash(raw)
         for vf in self.schema.vector_fields:
@@ -233,11 +234,13 @@ class _IndexCore(Generic[ClientT]):
         self, failed: list[tuple[str, BaseException]], written: list[str], pending: list[str]
     ) -> BatchWriteError:
         failed_ids = [i for i, _ in failed] + pending
-        first = failed[0][1] if failed else None
+        # str(), not repr(): redis-py 8 exceptions repr as "server:ResponseError", without the text
+        first = f"{failed[0][0]!r}: {failed[0][1]}" if failed else "connection lost"
+        shown = ", ".join(map(repr, failed_ids[:5])) + (", ..." if len(failed_ids) > 5 else "")
         return BatchWriteError(
             f"{len(failed_ids)} of {len(failed_ids) + len(written)} records were not written to "
-            f"index {self.name!r} (first error: {first!r}); every other record was written, "
-            "and loading the same records again is safe",
+            f"index {self.name!r} ({shown}; first error: {first}); every other record was "
+            "written, and loading the same records again is safe",
             failed_ids=failed_ids,
             errors=[e for _, e in failed],
             written_ids=written,
@@ -283,6 +286,13 @@ class SearchIndex(_IndexCore[redis.Redis]):
         except redis.ResponseError as exc:
             raise _translate(exc, self.name) from exc
 
+    def _existing_schema(self) -> IndexSchema:
+        # Through _translate: a server without search must say so, not raise a bare ResponseError.
+        try:
+            return IndexSchema.from_existing(self.client, self.name)
+        except redis.ResponseError as exc:
+            raise _translate(exc, self.name) from exc
+
     def exists(self) -> bool:
         try:
             self._call("FT.INFO", self.name)
@@ -299,7 +309,7 @@ class SearchIndex(_IndexCore[redis.Redis]):
             if overwrite:
                 self.drop(delete_documents=drop_documents)
             elif exist_ok:
-                mismatch = self._mismatch(IndexSchema.from_existing(self.client, self.name))
+                mismatch = self._mismatch(self._existing_schema())
                 if mismatch is not None:
                     raise mismatch
                 return
@@ -317,7 +327,7 @@ class SearchIndex(_IndexCore[redis.Redis]):
 
     def check_schema(self) -> None:
         """Raise `SchemaMismatchError` if the index on the server disagrees with ``self.schema``."""
-        mismatch = self._mismatch(IndexSchema.from_existing(self.client, self.name))
+        mismatch = self._mismatch(self._existing_schema())
         if mismatch is not None:
             raise mismatch
 
@@ -335,6 +345,7 @@ class SearchIndex(_IndexCore[redis.Redis]):
         not written; nothing is sent when any record is invalid."""
         prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
         written: list[str] = []
+        failed: list[tuple[str, BaseException]] = []
         batches = list(chunks(prepared, batch_size))
         for n, batch in enumerate(batches):
             pipe = self.client.pipeline(transaction=False)
@@ -343,14 +354,14 @@ class SearchIndex(_IndexCore[redis.Redis]):
                 results = pipe.execute(raise_on_error=False)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error([], written, pending) from exc
-            failed = self._failures(batch, counts, results)
-            bad = {i for i, _ in failed}
+                raise self._load_error(failed, written, pending) from exc
+            batch_failed = self._failures(batch, counts, results)
+            bad = {i for i, _ in batch_failed}
             written += [r.id for r in batch if r.id not in bad]
+            failed += batch_failed  # a record refused by the server does not stop the others
             self._stop_if_denied(failed, written, batches[n + 1 :])
-            if failed:
-                pending = [r.id for b in batches[n + 1 :] for r in b]
-                raise self._load_error(failed, written, pending)
+        if failed:
+            raise self._load_error(failed, written, [])
         return [r.id for r in prepared]
 
     def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
@@ -427,6 +438,12 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
         except redis.ResponseError as exc:
             raise _translate(exc, self.name) from exc
 
+    async def _existing_schema(self) -> IndexSchema:
+        try:
+            return await IndexSchema.afrom_existing(self.client, self.name)
+        except redis.ResponseError as exc:
+            raise _translate(exc, self.name) from exc
+
     async def exists(self) -> bool:
         try:
             await self._call("FT.INFO", self.name)
@@ -441,7 +458,7 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
             if overwrite:
                 await self.drop(delete_documents=drop_documents)
             elif exist_ok:
-                mismatch = self._mismatch(await IndexSchema.afrom_existing(self.client, self.name))
+                mismatch = self._mismatch(await self._existing_schema())
                 if mismatch is not None:
                     raise mismatch
                 return
@@ -458,7 +475,7 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
         return IndexInfo.from_reply(self.name, await self._call("FT.INFO", self.name))
 
     async def check_schema(self) -> None:
-        mismatch = self._mismatch(await IndexSchema.afrom_existing(self.client, self.name))
+        mismatch = self._mismatch(await self._existing_schema())
         if mismatch is not None:
             raise mismatch
 
@@ -474,6 +491,7 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
     ) -> list[str]:
         prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
         written: list[str] = []
+        failed: list[tuple[str, BaseException]] = []
         batches = list(chunks(prepared, batch_size))
         for n, batch in enumerate(batches):
             pipe = self.client.pipeline(transaction=False)
@@ -482,14 +500,14 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
                 results = await pipe.execute(raise_on_error=False)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error([], written, pending) from exc
-            failed = self._failures(batch, counts, results)
-            bad = {i for i, _ in failed}
+                raise self._load_error(failed, written, pending) from exc
+            batch_failed = self._failures(batch, counts, results)
+            bad = {i for i, _ in batch_failed}
             written += [r.id for r in batch if r.id not in bad]
+            failed += batch_failed  # a record refused by the server does not stop the others
             self._stop_if_denied(failed, written, batches[n + 1 :])
-            if failed:
-                pending = [r.id for b in batches[n + 1 :] for r in b]
-                raise self._load_error(failed, written, pending)
+        if failed:
+            raise self._load_error(failed, written, [])
         return [r.id for r in prepared]
 
     async def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
