@@ -52,18 +52,9 @@ def _encode_hash_value(fld: Field | None, name: str, value: Any, schema: IndexSc
     kind = fld.type if fld is not None else None
     if kind == "tag":
         separator = str(getattr(fld, "separator", ","))
-        values = _tag_values(value)
-        for v in values:
-            if separator in v:
-                raise SchemaError(
-                    f"index {schema.name!r}, tag field {name!r}: value {v!r} contains the field's "
-                    f"separator {separator!r}, so it would be indexed as several tags; pass a list "
-                    "of values, or create the field with a separator that cannot occur in values "
-                    "(redisvec's adapters use '\\x1f')"
-                )
-        return separator.join(values)
+        return separator.join(_checked_tags(fld, name, value, schema))
     if kind == "numeric":
-        return _number(name, value, schema)
+        return _number_text(_number(name, value, schema))
     if kind == "geo":
         return _geo(name, value, schema)
     if isinstance(value, (bytes, str)):
@@ -75,14 +66,35 @@ def _encode_hash_value(fld: Field | None, name: str, value: Any, schema: IndexSc
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _checked_tags(fld: Field | None, name: str, value: Any, schema: IndexSchema) -> list[str]:
+    """The tag texts of ``value``; one containing the field's separator is refused. The server
+    splits on the separator in HASH strings *and* in JSON strings and array elements."""
+    separator = getattr(fld, "separator", ",")
+    values = _tag_values(value)
+    for v in values:
+        if separator is not None and separator in v:
+            raise SchemaError(
+                f"index {schema.name!r}, tag field {name!r}: value {v!r} contains the field's "
+                f"separator {separator!r}, so it would be indexed as several tags; pass a list "
+                "of values, or create the field with a separator that cannot occur in values "
+                "(redisvec's adapters use '\\x1f')"
+            )
+    return values
+
+
 def _encode_json_value(fld: Field | None, name: str, value: Any, schema: IndexSchema) -> Any:
     kind = fld.type if fld is not None else None
     if kind == "tag":
-        values = _tag_values(value)
+        values = _checked_tags(fld, name, value, schema)
         return values if isinstance(value, (list, tuple, set, frozenset)) else values[0]
     if kind == "numeric":
         number = _number(name, value, schema)
-        return int(number) if number == int(number) and abs(number) < 2**53 else number
+        if not math.isfinite(number):
+            raise SchemaError(
+                f"index {schema.name!r}, numeric field {name!r}: {value!r} cannot be stored in a "
+                "JSON document (JSON has no infinity); use a large finite number"
+            )
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if kind == "geo":
         return _geo(name, value, schema)
     return value
@@ -100,6 +112,13 @@ def _number(name: str, value: Any, schema: IndexSchema) -> float:
     if math.isnan(number):
         raise SchemaError(f"index {schema.name!r}, numeric field {name!r}: NaN cannot be indexed")
     return number
+
+
+def _number_text(number: float) -> str:
+    """``3`` rather than ``3.0`` for whole numbers, so an int field reads back as it was written."""
+    if math.isfinite(number) and number.is_integer() and abs(number) < 2**53:
+        return str(int(number))
+    return repr(number)
 
 
 def _geo(name: str, value: Any, schema: IndexSchema) -> str:
