@@ -137,7 +137,10 @@ class _IndexCore(Generic[ClientT]):
                 pipe.execute_command("JSON.SET", record.key, "$", _json_dumps(record.payload))
                 n = 1
             else:
-                pipe.unlink(record.key)  # upsert replaces the whole record, stale fields included
+                # upsert replaces the whole record, stale fields included. UNLINK through
+                # execute_command: redis.asyncio's ClusterPipeline.unlink is a coroutine that
+                # splits keys by slot, so calling it on a pipeline silently queues nothing.
+                pipe.execute_command("UNLINK", record.key)
                 pipe.hset(record.key, mapping=record.payload)
                 n = 2
             if ttl is not None:
@@ -379,7 +382,7 @@ class SearchIndex(_IndexCore[redis.Redis]):
         for batch in chunks(keys, 1000):
             pipe = self.client.pipeline(transaction=False)
             for key in batch:
-                pipe.unlink(key)
+                pipe.execute_command("UNLINK", key)  # type: ignore[no-untyped-call]  # see _write_commands
             deleted += sum(int(n) for n in pipe.execute())
         return deleted
 
@@ -523,7 +526,7 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
         for batch in chunks(keys, 1000):
             pipe = self.client.pipeline(transaction=False)
             for key in batch:
-                pipe.unlink(key)
+                pipe.execute_command("UNLINK", key)  # not .unlink(): see _write_commands
             deleted += sum(int(n) for n in await pipe.execute())
         return deleted
 
