@@ -140,7 +140,9 @@ async def test_add_by_id_with_mutation(run: Runner) -> None:
 
 
 async def test_delete_by_ref_doc_id(run: Runner) -> None:
-    await run("add", [node(i, doc="docA") for i in range(3)] + [node(i, doc="docB") for i in range(3, 6)])
+    await run(
+        "add", [node(i, doc="docA") for i in range(3)] + [node(i, doc="docB") for i in range(3, 6)]
+    )
     await run("delete", "docA")
     assert ids_of(await run("get_nodes")) == ["node-3", "node-4", "node-5"]
     assert set((await run("query", q(0, k=10))).ids) == {"node-3", "node-4", "node-5"}
@@ -220,7 +222,9 @@ async def test_nodes_round_trip_whole(run: Runner) -> None:
         start_char_idx=3,
         end_char_idx=12,
     )
-    index_node = IndexNode(id_="i1", text="points elsewhere", index_id="other-index", embedding=vec(2))
+    index_node = IndexNode(
+        id_="i1", text="points elsewhere", index_id="other-index", embedding=vec(2)
+    )
     document = Document(id_="d1", text="a whole document", embedding=vec(3), metadata={"n": 1})
     originals: list[BaseNode] = [text, index_node, document]
     await run("add", originals)

@@ -22,7 +22,8 @@ geo                               IS_EMPTY
 
 Negations (NE, NIN, and the NOT condition) also match records without the field, as Python's
 ``metadata.get(key) != value`` does. IS_EMPTY matches records whose value is missing, None,
-``""`` or ``[]`` (the adapter does not index empty values, so they read as missing).
+``""`` or ``[]`` (the adapter does not index empty values, so they read as missing). With an
+empty list, IN / ANY match nothing, NIN everything, ALL everything (vacuously, as ``all([])``).
 
 Conditions: AND (all), OR (any), NOT (none of the filters: ``not (a or b)``, LlamaIndex's own
 definition), nested to any depth. An empty filter list restricts nothing.
@@ -42,10 +43,10 @@ from llama_index.core.vector_stores.types import (
 )
 
 from redisvec.errors import FilterError
-from redisvec.filters import FilterExpression, Geo, Num, Tag, Text
+from redisvec.filters import ALL, FilterExpression, Geo, Num, Tag, Text
 from redisvec.schema import Field, IndexSchema
 
-__all__ = ["OPERATORS_BY_TYPE", "to_filter_expression"]
+__all__ = ["NOTHING", "OPERATORS_BY_TYPE", "Nothing", "Where", "to_filter_expression"]
 
 Op = FilterOperator
 
@@ -64,13 +65,25 @@ _HINTS = {
 }
 
 
+class Nothing:
+    """A filter that matches no record: the query need not be sent at all."""
+
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+NOTHING = Nothing()
+Where = FilterExpression | None | Nothing  # None: no restriction
+
+
 def to_filter_expression(
     filters: MetadataFilters | None,
     schema: IndexSchema,
     *,
     aliases: Mapping[str, str] | None = None,
-) -> FilterExpression | None:
-    """The expression for ``filters`` on ``schema`` (None: no restriction).
+) -> Where:
+    """The expression for ``filters`` on ``schema``: None when nothing is excluded, `NOTHING`
+    when nothing can match (e.g. ``IN []``, or NOT of a group that matches everything).
 
     ``aliases`` maps filter keys to index fields (e.g. ``ref_doc_id`` -> ``doc_id``); a key is
     looked up as a field first.
@@ -81,40 +94,48 @@ def to_filter_expression(
     return _group(filters, filterable, dict(aliases or {}))
 
 
+def _norm(expr: Where) -> Where:
+    return None if expr is ALL else expr
+
+
 def _group(
     filters: MetadataFilters, fields: Mapping[str, Field], aliases: Mapping[str, str]
-) -> FilterExpression | None:
-    parts: list[FilterExpression | None] = []
+) -> Where:
+    parts: list[Where] = []
     for item in filters.filters:
         if isinstance(item, MetadataFilters):
             parts.append(_group(item, fields, aliases))
         elif isinstance(item, MetadataFilter):
-            parts.append(_leaf(item, fields, aliases))
+            parts.append(_norm(_leaf(item, fields, aliases)))
         else:  # ExactMatchFilter (legacy): key / value, EQ
-            parts.append(_leaf(MetadataFilter(key=item.key, value=item.value), fields, aliases))
+            legacy = MetadataFilter(key=item.key, value=item.value)
+            parts.append(_norm(_leaf(legacy, fields, aliases)))
     condition = filters.condition or FilterCondition.AND
     if not parts:
         return None
+    exprs = [p for p in parts if isinstance(p, FilterExpression)]
     if condition == FilterCondition.AND:
-        kept = [p for p in parts if p is not None]
-        return reduce(lambda a, b: a & b, kept) if kept else None
-    if None in parts:  # OR with an unrestricted member is unrestricted; NOT of it is nothing
-        if condition == FilterCondition.OR:
-            return None
-        raise FilterError(
-            "a NOT condition over an empty filter group would match nothing; remove the group"
-        )
-    anyof = reduce(lambda a, b: a | b, [p for p in parts if p is not None])
+        if any(p is NOTHING for p in parts):
+            return NOTHING
+        return reduce(lambda a, b: a & b, exprs) if exprs else None
+    if condition not in (FilterCondition.OR, FilterCondition.NOT):
+        raise FilterError(f"unknown filter condition {condition!r}; use AND, OR or NOT")
+    anyof: Where
+    if any(p is None for p in parts):
+        anyof = None
+    else:
+        anyof = reduce(lambda a, b: a | b, exprs) if exprs else NOTHING
     if condition == FilterCondition.OR:
         return anyof
-    if condition == FilterCondition.NOT:
-        return ~anyof
-    raise FilterError(f"unknown filter condition {condition!r}; use AND, OR or NOT")
+    if anyof is None:
+        return NOTHING
+    if anyof is NOTHING:
+        return None
+    assert isinstance(anyof, FilterExpression)
+    return _norm(~anyof)
 
 
-def _leaf(
-    flt: MetadataFilter, fields: Mapping[str, Field], aliases: Mapping[str, str]
-) -> FilterExpression:
+def _leaf(flt: MetadataFilter, fields: Mapping[str, Field], aliases: Mapping[str, str]) -> Where:
     key, op, value = flt.key, FilterOperator(flt.operator), flt.value
     name = key if key in fields else aliases.get(key, key)
     fld = fields.get(name)
@@ -174,7 +195,7 @@ def _tag(name: str, op: FilterOperator, value: Any) -> FilterExpression:
     return tag.all_of(value)  # ALL
 
 
-def _numeric(name: str, op: FilterOperator, value: Any) -> FilterExpression:
+def _numeric(name: str, op: FilterOperator, value: Any) -> Where:
     num = Num(name)
     if op in (Op.IN, Op.NIN):
         values: Sequence[Any] = value

@@ -41,7 +41,7 @@ from redisvec.filters import FilterExpression, Tag
 from redisvec.fusion import fuse_scores
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.layout import DocumentLayout, StoredDocument, metadata_fields
-from redisvec.llama_index.filters import to_filter_expression
+from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
 from redisvec.llama_index.nodes import node_parts, to_node
 from redisvec.mmr import mmr_select
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery
@@ -399,7 +399,7 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     # -- selecting records: by node id and / or filter ---------------------------------------------
 
-    def _where(self, filters: MetadataFilters | None) -> FilterExpression | None:
+    def _where(self, filters: MetadataFilters | None) -> Where:
         assert self._schema is not None
         aliases = {"ref_doc_id": self._layout.doc_id_field} if self._layout.doc_id_field else {}
         return to_filter_expression(filters, self._schema, aliases=aliases)
@@ -432,10 +432,15 @@ class RedisVectorStore(BasePydanticVectorStore):
             if fields is not None
         ]
 
-    def _keys(self, index: SearchIndex, where: FilterExpression | None) -> list[str]:
+    def _keys(self, index: SearchIndex, where: Where) -> list[str]:
+        """Every matching key, through a cursor (not capped by the server's MAXSEARCHRESULTS)."""
+        if isinstance(where, Nothing):
+            return []
         return [k for batch in index.iter_keys(where) for k in batch]
 
-    async def _akeys(self, index: AsyncSearchIndex, where: FilterExpression | None) -> list[str]:
+    async def _akeys(self, index: AsyncSearchIndex, where: Where) -> list[str]:
+        if isinstance(where, Nothing):
+            return []
         return [k async for batch in index.iter_keys(where) for k in batch]
 
     def get_nodes(
@@ -549,7 +554,10 @@ class RedisVectorStore(BasePydanticVectorStore):
         mode = Mode(query.mode)
         k = query.similarity_top_k
         assert self._schema is not None
-        where = self._where(query.filters)
+        where_or_nothing = self._where(query.filters)
+        if isinstance(where_or_nothing, Nothing):
+            return _Plan(mode, [], k, empty=True)
+        where = where_or_nothing
         if query.doc_ids is not None:
             if not self._layout.doc_id_field:
                 raise ValueError(
