@@ -151,7 +151,8 @@ async def test_from_existing_index_matches_raw_ft_search(
     v = vectors[int(top.id)].astype(np.float64)
     cos = float(v @ query / (np.linalg.norm(v) * np.linalg.norm(query)))
     assert relevance == pytest.approx(max(0.0, cos), abs=1e-6)
-    store.close()
+    await store.aclose()
+    await astore.aclose()
 
 
 def test_from_existing_index_missing_or_misnamed(guide_index, redis_url: str) -> None:

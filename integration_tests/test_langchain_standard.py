@@ -3,7 +3,7 @@ for HASH and JSON storage, on the real server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from langchain_tests.integration_tests import VectorStoreIntegrationTests
@@ -15,7 +15,7 @@ class _Standard(VectorStoreIntegrationTests):
     storage = "hash"
 
     @pytest.fixture
-    def vectorstore(self, redis_url: str, names) -> Iterator[RedisVectorStore]:  # type: ignore[override]
+    async def vectorstore(self, redis_url: str, names) -> AsyncIterator[RedisVectorStore]:  # type: ignore[override]
         store = RedisVectorStore(
             self.get_embeddings(),
             index_name=names.index,
@@ -26,8 +26,8 @@ class _Standard(VectorStoreIntegrationTests):
         try:
             yield store
         finally:
-            store.drop_index(delete_documents=True)
-            store.close()
+            await store.adrop_index(delete_documents=True)
+            await store.aclose()
 
 
 class TestHashStandard(_Standard):

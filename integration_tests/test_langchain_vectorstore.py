@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import numpy as np
@@ -59,7 +59,7 @@ def storage(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_store(redis_url: str, names) -> Iterator[Callable[..., RedisVectorStore]]:
+async def make_store(redis_url: str, names) -> AsyncIterator[Callable[..., RedisVectorStore]]:
     made: list[RedisVectorStore] = []
 
     def make(**kwargs: Any) -> RedisVectorStore:
@@ -75,7 +75,7 @@ def make_store(redis_url: str, names) -> Iterator[Callable[..., RedisVectorStore
 
     yield make
     for store in made:
-        store.close()
+        await store.aclose()
 
 
 def loaded(make_store: Callable[..., RedisVectorStore], **kwargs: Any) -> RedisVectorStore:
@@ -381,5 +381,5 @@ async def test_from_texts_documents_and_retrievers(redis_url: str, names) -> Non
     filtered = store.as_retriever(search_kwargs={"k": 20, "filter": {"i": 3}})
     with pytest.raises(FilterError, match="not indexed"):  # 'i' is not in metadata_schema
         filtered.invoke("query")
-    store.close()
-    other.close()
+    await store.aclose()
+    await other.aclose()

@@ -100,7 +100,8 @@ class RedisVectorStore(VectorStore):
         self._dims = dims
         self._schema: IndexSchema | None = None
         self._existing_only = False
-        self._plan(1 if dims is None else dims)  # validates every option now, not at the first write
+        # Validate every option now, not at the first write.
+        self._plan(1 if dims is None else dims)
 
     # -- construction ----------------------------------------------------------------------------
 
