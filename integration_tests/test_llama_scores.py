@@ -179,8 +179,8 @@ async def test_text_search(setup: Any) -> None:
         store.query(VectorStoreQuery(similarity_top_k=3, mode=Mode.TEXT_SEARCH))
 
 
-async def test_hybrid_fuses_vector_and_text_by_alpha(setup: Any, redis_url: str) -> None:
-    store, metric, vectors, texts, rng = setup
+async def test_hybrid_fuses_vector_and_text_by_alpha(setup: Any) -> None:
+    store, metric, vectors, _, rng = setup
     query = rng.normal(size=DIMS) / np.sqrt(DIMS)
     dist, sim = brute(vectors, query, metric)
     text = VectorStoreQuery(query_str="harbor", similarity_top_k=10, mode=Mode.TEXT_SEARCH)
@@ -207,8 +207,8 @@ async def test_hybrid_fuses_vector_and_text_by_alpha(setup: Any, redis_url: str)
                 assert fused[i] == pytest.approx(s, abs=2e-6)
         if alpha == 1.0:
             assert store.query(vsq).ids == [f"v{i}" for i in vec_order]
-        if alpha == 0.0:
-            assert store.query(vsq).ids[: len(text_scores)] == list(text_scores)
+        if alpha == 0.0:  # BM25 ties may come in any order: compare the set
+            assert set(store.query(vsq).ids[: len(text_scores)]) == set(text_scores)
     with pytest.raises(ValueError, match="alpha"):
         store.query(
             VectorStoreQuery(
