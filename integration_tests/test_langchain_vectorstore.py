@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -383,3 +384,28 @@ async def test_from_texts_documents_and_retrievers(redis_url: str, names) -> Non
         filtered.invoke("query")
     await store.aclose()
     await other.aclose()
+
+
+async def test_concurrent_first_writes_create_the_index_once(make_store, client, names) -> None:
+    store = make_store(metadata_schema=None)
+    results = await asyncio.gather(*(store.aadd_texts([t]) for t in TEXTS[:6]))
+    assert all(len(r) == 1 for r in results)
+    assert stored_keys(client, names.prefix) == 6
+    assert len(await store.asimilarity_search("query", k=10)) == 6
+
+
+async def test_hnsw_options_and_ef_runtime(make_store, storage: str) -> None:
+    store = make_store(
+        storage_type=storage,
+        distance_metric="L2",
+        vector_options={"m": 8, "ef_construction": 100},
+    )
+    store.add_texts(TEXTS, METADATA, ids=IDS)
+    info = store.schema
+    assert info is not None and info.vector_field.algorithm == "hnsw" and info.vector_field.m == 8
+    data, q = gt64()
+    nearest = [IDS[i] for i in np.argsort(distances("l2", data, q), kind="stable")[:10]]
+    got = await store.asimilarity_search("query", k=10, ef_runtime=200)
+    assert len({d.id for d in got} & set(nearest)) >= 9  # HNSW is approximate; ef 200 on 120 docs
+    with pytest.raises(ValueError, match="ef_runtime applies to KNN"):
+        store.similarity_search("query", ef_runtime=10, distance_threshold=1.0)
