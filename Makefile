@@ -48,5 +48,11 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-demo
 	$(BIN)/python examples/support_bot.py $(DEMO_ARGS)
 
+# Side by side with raw redis-py and the official integrations (benchmarks/RESULTS.md). Creates
+# benchmarks/.venvs on first use (needs the package registry); BENCH_ARGS=--quick: a smoke test.
+BENCH_ARGS ?=
+bench:
+	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

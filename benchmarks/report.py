@@ -1,0 +1,377 @@
+"""Medians, ratios to the raw floor, the issue-7 targets, RESULTS.md and the PNG chart."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+LABELS = {
+    "raw": "raw redis-py (floor)",
+    "langchain-redis": "langchain-redis",
+    "llama-index-redis": "llama-index-vector-stores-redis",
+    "redisvec-core": "redisvec core",
+    "redisvec-langchain": "redisvec LangChain",
+    "redisvec-llama-index": "redisvec LlamaIndex",
+}
+ORDER = list(LABELS)
+OURS = ("redisvec-core", "redisvec-langchain", "redisvec-llama-index")
+OFFICIAL = ("langchain-redis", "llama-index-redis")
+METRICS = (
+    "ingest_docs_per_s",
+    "mem_bytes_per_doc",
+    "knn_p50_ms",
+    "knn_p95_ms",
+    "knn_filtered_p50_ms",
+    "knn_filtered_p95_ms",
+    "range_p50_ms",
+    "range_p95_ms",
+    "range_mean_hits",
+    "async_seq_qps",
+    "async_conc_qps",
+    "async_speedup",
+    "recall_at_10",
+)
+# Targets of issue 7.
+INGEST_VS_OFFICIAL = 1.3
+INGEST_VS_RAW = 0.95
+P50_VS_RAW = 1.05
+ASYNC_SPEEDUP = 2.0
+FP16_MEMORY = 0.55
+FP16_RECALL_LOSS = 0.01
+QUICK_NOTE = " **Quick mode: tiny corpus, one round: a smoke test, not a measurement.**"
+
+
+def medians(results: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, float]]:
+    """(variant, case, dtype) -> metric -> median over rounds."""
+    samples: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for r in results:
+        for m in METRICS:
+            if r.get(m) is not None:
+                samples[(r["key"], r["case"], r["dtype"])][m].append(float(r[m]))
+    return {
+        key: {m: statistics.median(v) for m, v in by_metric.items()}
+        for key, by_metric in samples.items()
+    }
+
+
+def _cases(med: dict[tuple[str, str, str], Any]) -> list[str]:
+    return sorted({c for _, c, _ in med}, key=lambda c: (int(c.split("/")[0]), c.split("/")[1]))
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def _ratio(value: float | None, floor: float | None) -> str:
+    if value is None or not floor:
+        return ""
+    return f" ({value / floor:.2f}x)"
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main_table(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> list[str]:
+    raw = med.get(("raw", case, "float32"), {})
+    head = (
+        "| variant | ingest docs/s (x raw) | KNN p50 / p95 ms (x raw p50) | filtered KNN p50 / p95 ms "
+        "(x raw p50) | range p50 / p95 ms (x raw p50) | async seq -> 16 concurrent q/s (speedup) "
+        "| memory B/doc | recall@10 |"
+    )
+    lines = [head, "|" + "---|" * 8]
+    for key in ORDER:
+        m = med.get((key, case, "float32"))
+        if m is None:
+            continue
+        rng = (
+            f"{_fmt(m.get('range_p50_ms'))} / {_fmt(m.get('range_p95_ms'))}"
+            f"{_ratio(m.get('range_p50_ms'), raw.get('range_p50_ms'))}"
+            if "range_p50_ms" in m
+            else "n/a (no range queries)"
+        )
+        lines.append(
+            f"| {LABELS[key]} "
+            f"| {_fmt(m.get('ingest_docs_per_s'))}{_ratio(m.get('ingest_docs_per_s'), raw.get('ingest_docs_per_s'))} "
+            f"| {_fmt(m.get('knn_p50_ms'))} / {_fmt(m.get('knn_p95_ms'))}{_ratio(m.get('knn_p50_ms'), raw.get('knn_p50_ms'))} "
+            f"| {_fmt(m.get('knn_filtered_p50_ms'))} / {_fmt(m.get('knn_filtered_p95_ms'))}"
+            f"{_ratio(m.get('knn_filtered_p50_ms'), raw.get('knn_filtered_p50_ms'))} "
+            f"| {rng} "
+            f"| {_fmt(m.get('async_seq_qps'), 0)} -> {_fmt(m.get('async_conc_qps'), 0)} ({_fmt(m.get('async_speedup'))}x) "
+            f"| {_fmt(m.get('mem_bytes_per_doc'), 0)} "
+            f"| {_fmt(m.get('recall_at_10'), 3)} |"
+        )
+    return lines
+
+
+def fp16(
+    med: dict[tuple[str, str, str], dict[str, float]], key: str, case: str
+) -> dict[str, float]:
+    """Vector memory per doc (total minus the same docs without a vector) and recall, per dtype."""
+    base = med.get(("raw", case, "none"), {}).get("mem_bytes_per_doc")
+    f32, f16 = med.get((key, case, "float32")), med.get((key, case, "float16"))
+    if base is None or f32 is None or f16 is None:
+        return {}
+    v32 = f32["mem_bytes_per_doc"] - base
+    v16 = f16["mem_bytes_per_doc"] - base
+    return {
+        "total32": f32["mem_bytes_per_doc"],
+        "total16": f16["mem_bytes_per_doc"],
+        "base": base,
+        "vec32": v32,
+        "vec16": v16,
+        "ratio": v16 / v32,
+        "recall32": f32.get("recall_at_10", float("nan")),
+        "recall16": f16.get("recall_at_10", float("nan")),
+        "loss": f32.get("recall_at_10", float("nan")) - f16.get("recall_at_10", float("nan")),
+    }
+
+
+def targets(med: dict[tuple[str, str, str], dict[str, float]]) -> tuple[list[str], dict[str, int]]:
+    lines: list[str] = []
+    tally = {"PASS": 0, "MISS": 0}
+    cases = _cases(med)
+
+    def row(label: str, cells: list[tuple[bool, str] | None]) -> str:
+        out = []
+        for cell in cells:
+            if cell is None:
+                out.append("n/a")
+            else:
+                ok, text = cell
+                tally[_verdict(ok)] += 1
+                out.append(f"{_verdict(ok)} {text}")
+        return f"| {label} | " + " | ".join(out) + " |"
+
+    header = "| target | " + " | ".join(cases) + " |"
+    rule = "|" + "---|" * (len(cases) + 1)
+
+    def get(key: str, case: str, metric: str) -> float | None:
+        return med.get((key, case, "float32"), {}).get(metric)
+
+    sections = [
+        (
+            f"Ingestion >= {INGEST_VS_OFFICIAL}x the faster official integration",
+            lambda k, c: _vs_best_official(get, k, c),
+        ),
+        (
+            f"Ingestion >= {INGEST_VS_RAW}x the raw floor",
+            lambda k, c: _vs(get(k, c, "ingest_docs_per_s"), get("raw", c, "ingest_docs_per_s"),
+                             lambda r: r >= INGEST_VS_RAW),
+        ),
+        (
+            f"KNN p50 <= {P50_VS_RAW}x raw",
+            lambda k, c: _vs(get(k, c, "knn_p50_ms"), get("raw", c, "knn_p50_ms"),
+                             lambda r: r <= P50_VS_RAW),
+        ),
+        (
+            f"Async: 16 concurrent >= {ASYNC_SPEEDUP}x sequential",
+            lambda k, c: None if get(k, c, "async_speedup") is None else (
+                get(k, c, "async_speedup") >= ASYNC_SPEEDUP,  # type: ignore[operator]
+                f"{get(k, c, 'async_speedup'):.2f}x",
+            ),
+        ),
+    ]  # fmt: skip
+    for title, judge in sections:
+        lines += [f"**{title}**", "", header, rule]
+        for key in OURS:
+            if any((key, c, "float32") in med for c in cases):
+                lines.append(row(LABELS[key], [judge(key, c) for c in cases]))
+        lines.append("")
+    lines += [
+        f"**float16: vector memory per doc <= {FP16_MEMORY}x float32, recall@10 loss <= "
+        f"{FP16_RECALL_LOSS}**",
+        "",
+        header,
+        rule,
+    ]
+    for key in ("redisvec-core",):
+        mem_cells: list[tuple[bool, str] | None] = []
+        rec_cells: list[tuple[bool, str] | None] = []
+        for c in cases:
+            f = fp16(med, key, c)
+            mem_cells.append((f["ratio"] <= FP16_MEMORY, f"{f['ratio']:.2f}x") if f else None)
+            rec_cells.append((f["loss"] <= FP16_RECALL_LOSS, f"{f['loss']:+.3f}") if f else None)
+        lines.append(row(f"{LABELS[key]}: memory", mem_cells))
+        lines.append(row(f"{LABELS[key]}: recall loss", rec_cells))
+    lines.append("")
+    return lines, tally
+
+
+def _vs(value: float | None, floor: float | None, ok: Any) -> tuple[bool, str] | None:
+    if value is None or not floor:
+        return None
+    r = value / floor
+    return ok(r), f"{r:.2f}x"
+
+
+def _vs_best_official(get: Any, key: str, case: str) -> tuple[bool, str] | None:
+    ours = get(key, case, "ingest_docs_per_s")
+    peers = [(get(k, case, "ingest_docs_per_s"), k) for k in OFFICIAL]
+    peers = [(v, k) for v, k in peers if v is not None]
+    if ours is None or not peers:
+        return None
+    best, who = max(peers)
+    r = ours / best
+    return r >= INGEST_VS_OFFICIAL, f"{r:.2f}x ({LABELS[who]})"
+
+
+def fp16_table(med: dict[tuple[str, str, str], dict[str, float]]) -> list[str]:
+    lines = [
+        "| case | variant | B/doc, no vector | B/doc float32 | B/doc float16 | vector B/doc "
+        "float32 -> float16 (ratio) | recall@10 float32 -> float16 (loss) |",
+        "|" + "---|" * 7,
+    ]
+    for c in _cases(med):
+        for key in ("raw", "redisvec-core"):
+            f = fp16(med, key, c)
+            if not f:
+                continue
+            lines.append(
+                f"| {c} | {LABELS[key]} | {f['base']:,.0f} | {f['total32']:,.0f} | "
+                f"{f['total16']:,.0f} | {f['vec32']:,.0f} -> {f['vec16']:,.0f} "
+                f"({f['ratio']:.2f}x) | {f['recall32']:.3f} -> {f['recall16']:.3f} "
+                f"({f['loss']:+.3f}) |"
+            )
+    return lines
+
+
+def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str:
+    med = medians(results)
+    target_lines, tally = targets(med)
+    m, size = meta["machine"], meta["size"]
+    lines = [
+        "# redisvec benchmarks",
+        "",
+        "Generated by `make bench` (`benchmarks/run.py`); do not edit by hand."
+        + (QUICK_NOTE if meta.get("quick") else ""),
+        "",
+        "Every variant ran on the same server in the same run, each in its own process and "
+        "virtual environment, the variants interleaved (order rotated each round). Figures are "
+        f"medians over {size['rounds']} round(s); ratios are to raw redis-py measured in the "
+        "same run (the machine is shared: absolute numbers drift, ratios much less).",
+        "",
+        "## Machine and versions",
+        "",
+        f"- {m['cores']} cores, {m['cpu']}; {m['os']}; runner Python {m['runner python']}",
+        "- server: " + ", ".join(f"{k} {v}" for k, v in meta["server"].items()),
+    ]
+    for key in ORDER:
+        hello = meta["workers"].get(key)
+        if hello:
+            versions = ", ".join(f"{p} {v}" for p, v in hello["versions"].items())
+            lines.append(f"- {LABELS[key]}: Python {hello['python']}; {versions}")
+    for key, why in meta.get("unavailable", {}).items():
+        lines.append(f"- {LABELS.get(key, key)}: **not measured** ({why})")
+    lines += [
+        "",
+        "## Workload",
+        "",
+        "Random unit vectors from a fixed seed (`benchmarks/.data/*.npy`), precomputed: no "
+        "embedding model is measured. Each document has a ~190-character text, a tag "
+        "`category` (10 values) and a numeric `year`. COSINE distance. Documents per case: "
+        + ", ".join(f"{c}: {n:,}" for c, n in size["n"].items())
+        + f". {size['q']} queries per latency measure (k = 10; the filtered KNN keeps one "
+        "category, 10% of the documents); the range query's radius is the median distance of "
+        f"the exact 10th neighbour, so it returns ~10 documents (up to 100). Async: "
+        f"{size['q_async']} queries awaited one by one, then by 16 concurrent tasks. Memory: "
+        "`INFO memory` used_memory after the index is built minus before, per document. "
+        "Every variant goes through its public API with the inputs it expects, prepared "
+        "before the clock starts (LangChain: texts, metadata dicts and an `Embeddings` that "
+        "returns the precomputed lists; LlamaIndex: `TextNode`s with embeddings; core: record "
+        "dicts with numpy rows; raw: the numpy matrix and lists). The results are checked: "
+        "recall@10 against a numpy brute force, filtered hits in the right category, range "
+        "hits within the radius.",
+        "",
+        "## Results (float32)",
+        "",
+    ]
+    for c in _cases(med):
+        lines += [f"### {c}", "", *main_table(med, c), ""]
+    lines += [
+        "## float16 vs float32 (vector memory and recall)",
+        "",
+        "Vector memory per document = used_memory per document minus that of the same "
+        "documents without a vector field (text, tag, numeric and key overhead).",
+        "",
+        *fp16_table(med),
+        "",
+        "## Targets (issue 7)",
+        "",
+        f"{tally['PASS']} PASS, {tally['MISS']} MISS.",
+        "",
+        *target_lines,
+    ]
+    checks = [
+        f"- {r['key']} {r['case']} {r['dtype']} round {r['round']}: {c}"
+        for r in results
+        for c in r.get("checks", [])
+    ]
+    if checks or meta.get("errors"):
+        lines += ["## Problems found by the checks", "", *checks]
+        lines += [f"- error: {e}" for e in meta.get("errors", [])]
+        lines.append("")
+    lines += [
+        "## Reproduce",
+        "",
+        "```",
+        "make bench                                # full run (~"
+        f"{meta['seconds'] / 60:.0f} min here, plus environment creation the first time)",
+        "python benchmarks/run.py --quick          # smoke test, < 60 s",
+        "```",
+        "",
+    ]
+    text = "\n".join(lines)
+    (out / "RESULTS.md").write_text(text)
+    chart(med, out / "results.png", meta)
+    return text
+
+
+def chart(
+    med: dict[tuple[str, str, str], dict[str, float]], path: Path, meta: dict[str, Any]
+) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    cases = _cases(med)
+    keys = [k for k in ORDER if any((k, c, "float32") in med for c in cases)]
+    panels = [
+        ("Ingestion throughput, x raw (higher is better)", "ingest_docs_per_s", True),
+        ("KNN p50 latency, x raw (lower is better)", "knn_p50_ms", True),
+        ("Filtered KNN p50 latency, x raw (lower is better)", "knn_filtered_p50_ms", True),
+        ("Async: 16 concurrent / sequential throughput", "async_speedup", False),
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(14, 9))
+    width = 0.8 / max(len(keys), 1)
+    for ax, (title, metric, relative) in zip(axes.flat, panels):
+        for i, key in enumerate(keys):
+            values = []
+            for c in cases:
+                v = med.get((key, c, "float32"), {}).get(metric)
+                floor = med.get(("raw", c, "float32"), {}).get(metric)
+                values.append((v / floor if relative and floor else v) if v is not None else 0)
+            xs = [j + (i - (len(keys) - 1) / 2) * width for j in range(len(cases))]
+            ax.bar(xs, values, width, label=LABELS[key])
+        ax.axhline(1.0 if relative else 2.0, color="black", lw=0.8, ls="--")
+        ax.set_xticks(range(len(cases)), cases)
+        ax.set_title(title, fontsize=10)
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle(
+        f"redisvec vs raw redis-py and the official integrations "
+        f"({meta['machine']['cores']} cores, medians of {meta['size']['rounds']} rounds)"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,422 @@
+"""`make bench`: redisvec next to raw redis-py and the official integrations, on one server.
+
+Usage::
+
+    python benchmarks/run.py            # full run (creates benchmarks/.venvs on first use)
+    python benchmarks/run.py --quick    # tiny corpus, one round: a smoke test (< 60 s)
+    python benchmarks/run.py --here --variants raw,redisvec-core   # no venvs: this interpreter
+
+Each variant runs in its own worker process, in its own virtual environment (langchain-redis
+and llama-index-vector-stores-redis pin incompatible redisvl versions, and neither may become a
+dependency of the project). The runner starts one server, sends every worker the same cases
+(`workers/common.py` does the timing, so every library is measured by the same code), rotates
+the order of the variants each round, and reports medians and ratios to the raw floor measured
+in the same run: the machine is shared and noisy, absolute times drift, ratios much less.
+
+The runner needs only the standard library to bootstrap: it creates the environments, then
+re-executes itself in the redisvec environment (which also holds matplotlib, for the chart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VENVS = HERE / ".venvs"
+DATA = HERE / ".data"
+LOGS = HERE / ".logs"
+SEED = 20261125
+JOB_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Env:
+    name: str
+    requirements: str
+    editable: str | None = None  # the project itself, installed editable with these extras
+
+
+ENVS = {
+    "raw": Env("raw", "requirements-raw.txt"),
+    "langchain-redis": Env("langchain-redis", "requirements-langchain-redis.txt"),
+    "llama-index-redis": Env("llama-index-redis", "requirements-llama-index-redis.txt"),
+    "redisvec": Env(
+        "redisvec", "requirements-redisvec.txt", editable="langchain,llama-index,server"
+    ),
+}
+RUNNER_ENV = "redisvec"
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    key: str
+    label: str
+    script: str
+    env: str
+    ours: bool = False
+    official: bool = False
+
+
+VARIANTS = [
+    VariantSpec("raw", "raw redis-py", "raw.py", "raw"),
+    VariantSpec(
+        "langchain-redis", "langchain-redis", "langchain_redis_official.py", "langchain-redis",
+        official=True,
+    ),
+    VariantSpec(
+        "llama-index-redis", "llama-index-vector-stores-redis", "llama_index_redis_official.py",
+        "llama-index-redis", official=True,
+    ),
+    VariantSpec("redisvec-core", "redisvec core", "redisvec_core.py", "redisvec", ours=True),
+    VariantSpec(
+        "redisvec-langchain", "redisvec LangChain", "redisvec_langchain.py", "redisvec", ours=True
+    ),
+    VariantSpec(
+        "redisvec-llama-index", "redisvec LlamaIndex", "redisvec_llama_index.py", "redisvec",
+        ours=True,
+    ),
+]  # fmt: skip
+BY_KEY = {v.key: v for v in VARIANTS}
+FP16_VARIANTS = ("raw", "redisvec-core")
+
+
+@dataclass(frozen=True)
+class Size:
+    n: dict[tuple[int, str], int]
+    q: int
+    q_async: int
+    rounds: int
+
+
+FULL = Size(
+    n={(384, "FLAT"): 5000, (384, "HNSW"): 3000, (1536, "FLAT"): 5000, (1536, "HNSW"): 2000},
+    q=100,
+    q_async=160,
+    rounds=3,
+)
+QUICK = Size(
+    n={(384, "FLAT"): 300, (384, "HNSW"): 300, (1536, "FLAT"): 300, (1536, "HNSW"): 300},
+    q=20,
+    q_async=32,
+    rounds=1,
+)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- environments -----------------------------------------------------------------------------
+
+
+def _venv_python(env: str) -> Path:
+    return VENVS / env / "bin" / "python"
+
+
+def ensure_env(env: Env, base_python: str) -> Path:
+    """Create (or reuse) one environment; reinstall only when its requirements changed."""
+    python = _venv_python(env.name)
+    req = HERE / env.requirements
+    stamp_text = req.read_text() + (env.editable or "")
+    if env.editable:
+        stamp_text += (ROOT / "pyproject.toml").read_text()
+    digest = hashlib.sha256(stamp_text.encode()).hexdigest()[:16]
+    stamp = VENVS / env.name / ".installed"
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
+        return python
+    log(f"creating environment {env.name} (pip install -r {env.requirements}) ...")
+    if not python.exists():
+        subprocess.run([base_python, "-m", "venv", str(VENVS / env.name)], check=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--upgrade"]
+    subprocess.run([*pip, "-r", str(req)], check=True)
+    if env.editable:
+        subprocess.run([*pip, "-e", f"{ROOT}[{env.editable}]"], check=True)
+    stamp.write_text(digest)
+    return python
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def ensure_data(size: Size) -> dict[tuple[int, int], float]:
+    """Random unit vectors from a fixed seed, saved once; returns the range radius per (dims, n):
+    the median over the queries of the exact 10th-nearest cosine distance."""
+    import numpy as np
+
+    DATA.mkdir(exist_ok=True)
+    n_max = max(FULL.n.values())
+    q_max = max(FULL.q, FULL.q_async, 16)
+    radii: dict[tuple[int, int], float] = {}
+    for dims in sorted({d for d, _ in size.n}):
+        vpath, qpath = DATA / f"vectors_{dims}.npy", DATA / f"queries_{dims}.npy"
+        if not (vpath.exists() and qpath.exists()):
+            rng = np.random.default_rng(SEED + dims)
+            for path, rows in ((vpath, n_max), (qpath, q_max)):
+                x = rng.standard_normal((rows, dims)).astype(np.float32)
+                x /= np.linalg.norm(x, axis=1, keepdims=True)
+                np.save(path, x)
+        vectors, queries = np.load(vpath), np.load(qpath)[: size.q]
+        for (d, _), n in size.n.items():
+            if d == dims:
+                sims = queries @ vectors[:n].T
+                tenth = -np.sort(-sims, axis=1)[:, 9]
+                radii[(dims, n)] = float(np.median(1.0 - tenth))
+    return radii
+
+
+# -- workers ----------------------------------------------------------------------------------
+
+
+class Worker:
+    """One variant's worker process, speaking one JSON line per job."""
+
+    def __init__(self, spec: VariantSpec, python: str) -> None:
+        self.spec = spec
+        LOGS.mkdir(exist_ok=True)
+        self.log_path = LOGS / f"{spec.key}.log"
+        self.proc = subprocess.Popen(
+            [python, str(HERE / "workers" / spec.script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log_path.open("w"),
+            text=True,
+            cwd=str(HERE / "workers"),
+        )
+        self.hello = self._read(180.0)
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            tail = self.log_path.read_text()[-1500:] if self.log_path.exists() else ""
+            raise RuntimeError(f"worker {self.spec.key} gave no answer; its log ends:\n{tail}")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def run(self, url: str, case: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"op": "run", "url": url, "case": case}) + "\n")
+        self.proc.stdin.flush()
+        return self._read(JOB_TIMEOUT)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
+                self.proc.stdin.flush()
+                self.proc.wait(10)
+            except Exception:
+                self.proc.kill()
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def flush(client: Any) -> None:
+    client.execute_command("FLUSHALL", "SYNC")
+
+
+def server_info(client: Any) -> dict[str, str]:
+    info = client.info("server")
+    modules = {}
+    try:
+        for m in client.execute_command("MODULE", "LIST"):
+            m = {(k.decode() if isinstance(k, bytes) else k): v for k, v in dict(m).items()}
+            name = m["name"].decode() if isinstance(m["name"], bytes) else m["name"]
+            modules[name] = str(m["ver"])
+    except Exception:  # hosted servers may refuse MODULE LIST
+        pass
+    return {"redis_version": str(info.get("redis_version")), **modules}
+
+
+def machine_info() -> dict[str, str]:
+    model = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": model,
+        "os": platform.platform(),
+        "runner python": platform.python_version(),
+    }
+
+
+def plan(size: Size, variants: list[VariantSpec], radii: dict[tuple[int, int], float]) -> list:
+    """(round, variant, case) jobs: per round, per case, every variant in a rotated order."""
+    jobs = []
+    cases = sorted(size.n, key=lambda c: (c[0], c[1]))
+    for rnd in range(size.rounds):
+        for ci, (dims, algo) in enumerate(cases):
+            n = size.n[(dims, algo)]
+            shift = (rnd + ci) % len(variants)
+            order = variants[shift:] + variants[:shift]
+            base = {
+                "case": f"{dims}/{algo}",
+                "dims": dims,
+                "algo": algo,
+                "n": n,
+                "q": size.q,
+                "q_async": size.q_async,
+                "radius": radii[(dims, n)],
+                "data_dir": str(DATA),
+                "round": rnd,
+            }
+            for spec in order:
+                jobs.append((spec, {**base, "dtype": "float32", "tasks": ["query", "async"]}))
+                if spec.key in FP16_VARIANTS:
+                    jobs.append((spec, {**base, "dtype": "float16", "tasks": ["recall"]}))
+                if spec.key == "raw" and rnd == 0:
+                    jobs.append((spec, {**base, "dtype": "none", "tasks": []}))
+    return jobs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny corpus, one round (< 60 s)")
+    parser.add_argument("--rounds", type=int, help="repeat every case this many times")
+    parser.add_argument(
+        "--variants", default=",".join(v.key for v in VARIANTS), help="comma-separated keys"
+    )
+    parser.add_argument(
+        "--here",
+        action="store_true",
+        help="no virtual environments: run every worker with this interpreter (variants whose "
+        "packages are missing are reported as unavailable)",
+    )
+    parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md and the PNG go")
+    parser.add_argument("--in-runner-env", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    variants = [BY_KEY[k.strip()] for k in args.variants.split(",") if k.strip()]
+    if variants[0].key != "raw" and "raw" not in [v.key for v in variants]:
+        parser.error("the raw floor ('raw') must be one of the variants: ratios are to it")
+
+    pythons: dict[str, str] = {}
+    if args.here:
+        pythons = {v.env: sys.executable for v in variants}
+    else:
+        VENVS.mkdir(exist_ok=True)
+        base = os.environ.get("BENCH_PYTHON", sys.executable)
+        needed = sorted({v.env for v in variants} | {RUNNER_ENV})
+        for env in needed:
+            try:
+                pythons[env] = str(ensure_env(ENVS[env], base))
+            except subprocess.CalledProcessError as exc:
+                log(f"environment {env} could not be created ({exc}); its variants are skipped")
+        runner = pythons.get(RUNNER_ENV)
+        if runner is None:
+            log("the redisvec environment is required to run the benchmark")
+            return 1
+        if not args.in_runner_env and Path(sys.prefix).resolve() != (VENVS / RUNNER_ENV).resolve():
+            os.execv(runner, [runner, __file__, *(argv or sys.argv[1:]), "--in-runner-env"])
+
+    size = QUICK if args.quick else FULL
+    if args.rounds:
+        size = Size(size.n, size.q, size.q_async, args.rounds)
+    started = time.perf_counter()
+    radii = ensure_data(size)
+
+    import redis
+
+    from redisvec.server import LocalRedis
+
+    server = None
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        server = LocalRedis().start()
+        url = server.url
+    client = redis.Redis.from_url(url)
+    log(f"server {url}")
+    workers: dict[str, Worker] = {}
+    unavailable: dict[str, str] = {}
+    for spec in variants:
+        python = pythons.get(spec.env)
+        if python is None:
+            unavailable[spec.key] = f"environment {spec.env} is missing"
+            continue
+        try:
+            workers[spec.key] = Worker(spec, python)
+            log(f"worker {spec.key}: {workers[spec.key].hello['versions']}")
+        except Exception as exc:
+            unavailable[spec.key] = str(exc).splitlines()[-1]
+            log(f"variant {spec.key} unavailable: {unavailable[spec.key]}")
+    if "raw" not in workers:
+        log("the raw floor could not start; nothing to compare with")
+        return 1
+    active = [v for v in variants if v.key in workers]
+    results: list[dict[str, Any]] = []
+    errors: list[str] = []
+    try:
+        jobs = plan(size, active, radii)
+        for i, (spec, case) in enumerate(jobs):
+            flush(client)
+            case = {
+                **case,
+                "index": f"bench_{spec.key}_{i}",
+                "prefix": f"bench:{spec.key}:{i}:",
+            }
+            answer = workers[spec.key].run(url, case)
+            flush(client)
+            if "error" in answer:
+                errors.append(f"{spec.key} {case['case']} {case['dtype']}: {answer['error']}")
+                log(f"ERROR {errors[-1]}\n{answer.get('traceback', '')}")
+                continue
+            answer.update(key=spec.key, dtype=case["dtype"], round=case["round"])
+            results.append(answer)
+            log(
+                f"{i + 1}/{len(jobs)} r{case['round']} {case['case']:>9} {case['dtype']:<7} "
+                f"{spec.key:<20} ingest {answer['ingest_docs_per_s']:8.0f}/s"
+                + (f"  knn p50 {answer['knn_p50_ms']:.2f} ms" if "knn_p50_ms" in answer else "")
+            )
+        meta = {
+            "machine": machine_info(),
+            "server": server_info(client),
+            "workers": {k: w.hello for k, w in workers.items()},
+            "unavailable": unavailable,
+            "errors": errors,
+            "size": {
+                "n": {f"{d}/{a}": n for (d, a), n in size.n.items()},
+                "q": size.q,
+                "q_async": size.q_async,
+                "rounds": size.rounds,
+            },
+            "radii": {f"{d}/{n}": r for (d, n), r in radii.items()},
+            "quick": args.quick,
+            "seconds": time.perf_counter() - started,
+        }
+    finally:
+        for w in workers.values():
+            w.stop()
+        client.close()
+        if server is not None:
+            server.stop()
+
+    import report
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    text = report.write(results, meta, args.out)
+    print(text)
+    log(f"done in {meta['seconds']:.0f} s; wrote {args.out / 'RESULTS.md'}")
+    return 0 if not errors else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,331 @@
+"""What every benchmark worker shares: the protocol loop, the dataset, and the timed case.
+
+A worker is one process in one virtual environment, driving one client library (a "variant").
+It reads JSON jobs from stdin, one per line, and answers each with exactly one JSON line on the
+*original* stdout; everything else a library prints goes to stderr, so it cannot corrupt the
+protocol. Only numpy, redis-py and the standard library are used here: this file runs in every
+benchmark environment, whatever else is installed there.
+
+A variant implements `Variant`; `run_case` does the timing, so every library is measured by the
+same code: the same inputs, prepared before the clock starts; the same clock around the same
+calls; the same correctness checks on what came back (ids parsed from the returned text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import redis
+
+K = 10
+CONCURRENCY = 16
+CATEGORIES = 10
+
+
+@dataclass(frozen=True)
+class Data:
+    """The corpus of one case: doc i has id ``d<i>``, its text starts with that id."""
+
+    vectors: np.ndarray  # (n, dims) float32, unit length
+    queries: np.ndarray  # (q, dims) float32, unit length
+    ids: list[str]
+    texts: list[str]
+    categories: list[str]
+    years: list[int]
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def query_category(self, i: int) -> str:
+        return f"c{i % CATEGORIES}"
+
+
+_WORDS = [
+    *("redis", "vector", "search", "index", "query", "engine", "latency", "throughput"),
+    *("memory", "cosine", "neighbour", "hash", "field", "tag", "numeric", "filter", "range"),
+    *("recall", "float", "embedding", "document", "store", "retrieval"),
+]
+
+
+def make_data(data_dir: str, dims: int, n: int, q: int) -> Data:
+    """The first ``n`` documents and ``q`` queries of the saved corpus."""
+    vectors = np.load(Path(data_dir) / f"vectors_{dims}.npy", mmap_mode="r")[:n]
+    queries = np.load(Path(data_dir) / f"queries_{dims}.npy", mmap_mode="r")[:q]
+    ids = [f"d{i}" for i in range(n)]
+    texts = [
+        f"d{i} " + " ".join(_WORDS[(i * 7 + j * 3) % len(_WORDS)] for j in range(24))
+        for i in range(n)
+    ]
+    categories = [f"c{i % CATEGORIES}" for i in range(n)]
+    years = [1990 + i % 35 for i in range(n)]
+    return Data(
+        np.ascontiguousarray(vectors, dtype=np.float32),
+        np.ascontiguousarray(queries, dtype=np.float32),
+        ids,
+        texts,
+        categories,
+        years,
+    )
+
+
+def index_of_text(text: str) -> int:
+    """Doc index from a returned text (``d<i> ...``): works for every library's result type."""
+    return int(text.split(" ", 1)[0][1:])
+
+
+class Variant:
+    """One client library. Methods marked *timed* are called inside the clock."""
+
+    name = "?"
+    packages: tuple[str, ...] = ("redis", "hiredis", "numpy")
+    supports_range = True
+    datatypes: tuple[str, ...] = ("float32",)
+
+    def __init__(self, url: str, case: dict[str, Any], data: Data) -> None:
+        self.url = url
+        self.case = case
+        self.data = data
+        self.dims: int = case["dims"]
+        self.algo: str = case["algo"]  # "FLAT" | "HNSW"
+        self.dtype: str = case["dtype"]  # "float32" | "float16" | "none"
+        self.index_name: str = case["index"]
+        self.prefix: str = case["prefix"]  # ends with ":"
+
+    def create(self) -> None:
+        """Create the index / store (untimed) and build each input the library expects."""
+
+    def ingest(self) -> None:
+        """*timed*: write every document (text, category, year, vector)."""
+        raise NotImplementedError
+
+    def knn(self, qi: int, filtered: bool) -> Any:
+        """*timed*: the K nearest to query ``qi`` (among ``query_category(qi)`` if filtered)."""
+        raise NotImplementedError
+
+    def range(self, qi: int, radius: float) -> Any:
+        """*timed*: every doc within ``radius`` (cosine distance) of query ``qi``, up to 100."""
+        raise NotImplementedError
+
+    async def aopen(self) -> None:
+        """Create async clients, inside the event loop that will use them."""
+
+    async def aknn(self, qi: int) -> Any:
+        """*timed*: the async KNN (no filter)."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        pass
+
+    def texts_of(self, result: Any) -> list[str]:
+        """The texts of a result, nearest first (untimed; used by the checks)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+# -- measuring ------------------------------------------------------------------------------
+
+
+def _percentiles(samples: Sequence[float]) -> tuple[float, float]:
+    a = np.asarray(samples) * 1e3
+    return float(np.percentile(a, 50)), float(np.percentile(a, 95))
+
+
+def _used_memory(r: redis.Redis) -> int:
+    return int(r.info("memory")["used_memory"])
+
+
+def _num_docs(r: redis.Redis, index: str) -> int:
+    reply = r.execute_command("FT.INFO", index)
+    items = reply.items() if isinstance(reply, dict) else zip(reply[::2], reply[1::2])
+    for key, value in items:
+        if (key.decode() if isinstance(key, bytes) else key) == "num_docs":
+            return int(float(value))
+    raise RuntimeError(f"FT.INFO {index} has no num_docs")
+
+
+def _exact_topk(data: Data, qi: int, category: str | None) -> list[int]:
+    sims = data.vectors @ data.queries[qi]
+    if category is not None:
+        mask = np.fromiter((c == category for c in data.categories), bool, data.n)
+        sims = np.where(mask, sims, -np.inf)
+    return [int(i) for i in np.argsort(-sims, kind="stable")[:K]]
+
+
+def _time_calls(call: Callable[[int], Any], count: int) -> tuple[list[float], list[Any]]:
+    times, results = [], []
+    for i in range(count):
+        t0 = time.perf_counter()
+        res = call(i)
+        times.append(time.perf_counter() - t0)
+        results.append(res)
+    return times, results
+
+
+async def _async_throughput(v: Variant, count: int) -> tuple[float, float]:
+    await v.aopen()
+    try:
+        # warm up: lazy initialisation, then one pooled connection per concurrent task
+        await v.aknn(0)
+        await asyncio.gather(*(v.aknn(i % count) for i in range(CONCURRENCY)))
+        t0 = time.perf_counter()
+        for i in range(count):
+            await v.aknn(i)
+        seq = count / (time.perf_counter() - t0)
+
+        pending = iter(range(count))
+
+        async def drain() -> None:
+            for i in pending:
+                await v.aknn(i)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(drain() for _ in range(CONCURRENCY)))
+        conc = count / (time.perf_counter() - t0)
+        return seq, conc
+    finally:
+        await v.aclose()
+
+
+def run_case(variant_cls: type[Variant], url: str, case: dict[str, Any]) -> dict[str, Any]:
+    """Create, ingest, measure memory, query, check; returns the measures as a flat dict."""
+    data = make_data(case["data_dir"], case["dims"], case["n"], max(case["q"], case["q_async"]))
+    r = redis.Redis.from_url(url)
+    out: dict[str, Any] = {"variant": variant_cls.name, "case": case["case"], "n": data.n}
+    checks: list[str] = []
+    mem0 = _used_memory(r)
+    v = variant_cls(url, case, data)
+    try:
+        v.create()
+        gc.collect()
+        t0 = time.perf_counter()
+        v.ingest()
+        elapsed = time.perf_counter() - t0
+        out["ingest_docs_per_s"] = data.n / elapsed
+        docs = _num_docs(r, v.index_name)
+        if docs != data.n:
+            checks.append(f"index has {docs} docs after ingesting {data.n}")
+        out["mem_bytes_per_doc"] = (_used_memory(r) - mem0) / data.n
+        tasks = case["tasks"]
+        if case["dtype"] != "none" and ("query" in tasks or "recall" in tasks):
+            _queries(v, data, case, out, checks, full="query" in tasks)
+        if "async" in tasks:
+            seq, conc = asyncio.run(_async_throughput(v, case["q_async"]))
+            out["async_seq_qps"] = seq
+            out["async_conc_qps"] = conc
+            out["async_speedup"] = conc / seq
+    finally:
+        v.close()
+        r.close()
+    out["checks"] = checks
+    return out
+
+
+def _queries(
+    v: Variant,
+    data: Data,
+    case: dict[str, Any],
+    out: dict[str, Any],
+    checks: list[str],
+    full: bool,
+) -> None:
+    """KNN latency and recall; with ``full`` also filtered KNN and range latency."""
+    q = case["q"]
+    for i in range(min(10, q)):  # warm up connections and lazy initialisation
+        v.knn(i, False)
+        v.knn(i, True)
+    gc.collect()
+    times, results = _time_calls(lambda i: v.knn(i, False), q)
+    out["knn_p50_ms"], out["knn_p95_ms"] = _percentiles(times)
+    found = [[index_of_text(t) for t in v.texts_of(res)] for res in results]
+    exact = [_exact_topk(data, i, None) for i in range(q)]
+    out["recall_at_10"] = float(np.mean([len(set(f) & set(e)) / K for f, e in zip(found, exact)]))
+    if any(len(f) != K for f in found):
+        checks.append("a KNN query returned fewer than K results")
+    if not full:
+        return
+
+    times, results = _time_calls(lambda i: v.knn(i, True), q)
+    out["knn_filtered_p50_ms"], out["knn_filtered_p95_ms"] = _percentiles(times)
+    for i, res in enumerate(results):
+        got = [index_of_text(t) for t in v.texts_of(res)]
+        wrong = [g for g in got if data.categories[g] != data.query_category(i)]
+        if wrong or len(got) != K:
+            checks.append(f"filtered query {i}: {len(got)} hits, {len(wrong)} off-category")
+            break
+        if v.algo == "FLAT" and v.dtype == "float32":
+            missing = set(_exact_topk(data, i, data.query_category(i))) - set(got)
+            if len(missing) > 1:
+                checks.append(f"filtered FLAT query {i} missed {sorted(missing)}")
+                break
+
+    if v.supports_range:
+        radius = case["radius"]
+        times, results = _time_calls(lambda i: v.range(i, radius), q)
+        out["range_p50_ms"], out["range_p95_ms"] = _percentiles(times)
+        hits = 0
+        for i, res in enumerate(results):
+            got = [index_of_text(t) for t in v.texts_of(res)]
+            hits += len(got)
+            if got:
+                far = 1.0 - float(np.min(data.vectors[got] @ data.queries[i]))
+                if far > radius + 1e-3:
+                    checks.append(f"range query {i} returned a doc at distance {far} > {radius}")
+                    break
+        out["range_mean_hits"] = hits / q
+
+
+# -- the protocol ---------------------------------------------------------------------------
+
+
+def _versions(packages: Sequence[str]) -> dict[str, str]:
+    found = {}
+    for p in packages:
+        try:
+            found[p] = importlib.metadata.version(p)
+        except importlib.metadata.PackageNotFoundError:
+            found[p] = "not installed"
+    return found
+
+
+def serve(variant_cls: type[Variant]) -> None:
+    """The worker's main loop: a hello line, then one answer line per job line."""
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # stray prints (and C-level writes) from libraries go to stderr
+    sys.stdout = sys.stderr
+
+    def send(message: dict[str, Any]) -> None:
+        channel.write(json.dumps(message) + "\n")
+        channel.flush()
+
+    send(
+        {
+            "hello": variant_cls.name,
+            "python": platform.python_version(),
+            "executable": sys.executable,
+            "versions": _versions(variant_cls.packages),
+        }
+    )
+    for line in sys.stdin:
+        job = json.loads(line)
+        if job.get("op") == "quit":
+            break
+        try:
+            send(run_case(variant_cls, job["url"], job["case"]))
+        except Exception as exc:  # report, keep serving: one failed case is not the whole run
+            send({"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
