@@ -12,6 +12,12 @@ What an operator means depends on the field's type in the index (tag, numeric, t
 translation needs the index's field types; a field that is not indexed, or an operator its type
 does not have, is a `FilterError` that names it and lists what is available.
 
+Semantics (pinned against a Python evaluation by the integration tests): ``$ne``, ``$nin`` and
+``$not`` also match records without the field, like ``metadata.get(k) != v``; ``$exists`` asks
+whether the field is stored (a ``None`` value is not stored, so it counts as missing); ``$eq`` on a
+text field matches the words as a phrase and ``$like`` takes SQL wildcards (``%``, ``_``) on
+single words; ``$in`` on a tag field matches any one of the values.
+
 Nothing here is LangChain-specific: `condition` takes an operator name and could serve any
 framework whose filters map onto these operators.
 """
