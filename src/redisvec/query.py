@@ -160,9 +160,10 @@ class RangeQuery:
         vf = _vector_field(schema, self.vector_field)
         blob = codec_for(schema, vf).encode(self.vector)
         radius = float(self.distance_threshold)
-        if radius != radius or (radius < 0 and vf.distance_metric != "ip"):
+        if not radius >= 0:  # also NaN; the server refuses negative radii, for IP too
             raise ValueError(
-                f"distance_threshold must be a number >= 0, got {self.distance_threshold!r}"
+                f"distance_threshold must be a number >= 0 (a {vf.distance_metric.upper()} "
+                f"distance), got {self.distance_threshold!r}"
             )
         attrs = f"$YIELD_DISTANCE_AS: {DISTANCE_ALIAS}"
         if self.epsilon is not None:
