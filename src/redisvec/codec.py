@@ -95,11 +95,15 @@ class VectorCodec:
                 vectors, dtype=np.float64 if self.datatype == "float64" else np.float32
             )
         except (TypeError, ValueError) as exc:
-            lengths = sorted({len(v) for v in vectors if hasattr(v, "__len__")})
+            sizes = [len(v) if hasattr(v, "__len__") else None for v in vectors]
+            lengths = sorted({n for n in sizes if n is not None})
             if len(lengths) > 1:
+                # name the first offender: the acceptance asks for expected *and* received dims
+                row = next((i for i, n in enumerate(sizes) if n not in (None, self.dims)), 0)
                 raise VectorError(
-                    f"{self._where()}vectors of different lengths {lengths} in one batch; "
-                    f"every vector must have {self.dims} dimensions"
+                    f"{self._where()}expected {self.dims} dimensions, received {sizes[row]} "
+                    f"(vector {row} of the batch; vectors of different lengths {lengths} in one "
+                    "batch)"
                 ) from exc
             raise VectorError(f"{self._where()}cannot read vectors as numbers: {exc}") from exc
         if array.ndim == 1 and array.size == 0 and len(vectors) == 0:
