@@ -1,0 +1,116 @@
+"""Exact FT.SEARCH arguments of each query builder (no server)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from redisvec.filters import Num, Tag
+from redisvec.query import (
+    DISTANCE_ALIAS,
+    CountQuery,
+    FilterQuery,
+    RangeQuery,
+    TextQuery,
+    VectorQuery,
+)
+from redisvec.schema import IndexSchema, NumericField, TagField, TextField, VectorField
+
+V = [1.0, 2.0, 3.0]
+BLOB = np.array(V, dtype="<f4").tobytes()
+
+
+def schema(storage: str = "hash", algorithm: str = "hnsw") -> IndexSchema:
+    return IndexSchema(
+        "idx",
+        prefixes=("doc",),
+        storage=storage,
+        fields=(
+            TagField("color"),
+            NumericField("n"),
+            TextField("body"),
+            VectorField("v", dims=3, algorithm=algorithm, distance_metric="l2"),
+        ),
+    )
+
+
+def test_knn_args() -> None:
+    args = VectorQuery(V, k=25, return_fields=["color"]).to_args(schema())
+    assert args == [
+        "idx", f"*=>[KNN 25 @v $vector AS {DISTANCE_ALIAS}]",
+        "PARAMS", 2, "vector", BLOB,
+        "SORTBY", DISTANCE_ALIAS, "ASC",
+        "RETURN", 2, "color", DISTANCE_ALIAS,
+        "LIMIT", 0, 25,
+        "DIALECT", 2,
+    ]  # fmt: skip
+
+
+def test_knn_with_filter_ef_runtime_and_vector() -> None:
+    q = VectorQuery(V, k=3, filter=Tag("color") == "a b", ef_runtime=100, return_vector=True,
+                    return_fields=["n"])  # fmt: skip
+    args = q.to_args(schema())
+    assert args[1] == (
+        f"(@color:{{a\\ b}})=>[KNN 3 @v $vector EF_RUNTIME $ef_runtime AS {DISTANCE_ALIAS}]"
+    )
+    assert args[2:8] == ["PARAMS", 4, "vector", BLOB, "ef_runtime", 100]
+    assert args[args.index("RETURN") : args.index("LIMIT")] == [
+        "RETURN", 3, "n", DISTANCE_ALIAS, "v",
+    ]  # fmt: skip
+    assert args[-5:] == ["LIMIT", 0, 3, "DIALECT", 2]
+
+
+def test_knn_errors() -> None:
+    with pytest.raises(ValueError, match=r"HNSW.*FLAT"):
+        VectorQuery(V, ef_runtime=10).to_args(schema(algorithm="flat"))
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        VectorQuery(V, k=0).to_args(schema())
+    with pytest.raises(ValueError, match=r"'idx'.*'v'.*expected 3 dimensions, received 2"):
+        VectorQuery([1.0, 2.0]).to_args(schema())
+    with pytest.raises(ValueError, match="not a vector field"):
+        VectorQuery(V, vector_field="color").to_args(schema())
+
+
+def test_json_return_fields_use_paths_for_unindexed_names() -> None:
+    args = VectorQuery(V, k=2, return_fields=["color", "meta"]).to_args(schema("json"))
+    assert args[args.index("RETURN") : args.index("LIMIT")] == [
+        "RETURN", 5, "color", "$.meta", "AS", "meta", DISTANCE_ALIAS,
+    ]  # fmt: skip
+
+
+def test_range_args() -> None:
+    args = RangeQuery(V, distance_threshold=0.5, k=40, filter=Num("n") > 1).to_args(schema())
+    assert args == [
+        "idx",
+        f"(@v:[VECTOR_RANGE $radius $vector]=>{{$YIELD_DISTANCE_AS: {DISTANCE_ALIAS}}}) "
+        "(@n:[(1 +inf])",
+        "PARAMS", 4, "radius", "0.5", "vector", BLOB,
+        "SORTBY", DISTANCE_ALIAS, "ASC",
+        "LIMIT", 0, 40,
+        "DIALECT", 2,
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="distance_threshold"):
+        RangeQuery(V, distance_threshold=-1).to_args(schema())
+    eps = RangeQuery(V, distance_threshold=1, epsilon=0.5).to_args(schema())[1]
+    assert "$EPSILON: 0.5" in str(eps)
+
+
+def test_filter_and_count_args() -> None:
+    args = FilterQuery(Tag("color") == "red", return_fields=["n"], offset=5, limit=7,
+                       sort_by="n", ascending=False).to_args(schema())  # fmt: skip
+    assert args == ["idx", "@color:{red}", "RETURN", 1, "n", "SORTBY", "n", "DESC",
+                    "LIMIT", 5, 7, "DIALECT", 2]  # fmt: skip
+    assert FilterQuery(no_content=True).to_args(schema()) == [
+        "idx", "*", "NOCONTENT", "LIMIT", 0, 10, "DIALECT", 2,
+    ]  # fmt: skip
+    assert CountQuery(Num("n") == 3).to_args(schema()) == [
+        "idx", "@n:[3 3]", "LIMIT", 0, 0, "DIALECT", 2,
+    ]  # fmt: skip
+
+
+def test_text_args() -> None:
+    args = TextQuery("hello, world!", k=4, text_field="body").to_args(schema())
+    assert args == ["idx", "@body:(hello | world)", "WITHSCORES", "SCORER", "BM25",
+                    "LIMIT", 0, 4, "DIALECT", 2]  # fmt: skip
+    with pytest.raises(ValueError, match="no words"):
+        TextQuery("!!").to_args(schema())

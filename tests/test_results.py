@@ -1,0 +1,111 @@
+"""Parsing FT.SEARCH replies of both protocols, captured from the server (search 2.10.5)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from redisvec.results import distance_to_similarity, parse_search_reply
+from redisvec.schema import IndexSchema, TagField, TextField, VectorField
+
+HASH = IndexSchema(
+    "v",
+    prefixes=("v",),
+    fields=(TagField("t"), TextField("body"),
+            VectorField("v", dims=2, algorithm="flat", distance_metric="l2")),
+)  # fmt: skip
+JSON = IndexSchema(
+    "jv",
+    prefixes=("jv",),
+    storage="json",
+    fields=(TagField("t"), VectorField("v", dims=2, algorithm="flat", distance_metric="l2")),
+)
+
+# FT.SEARCH v "*=>[KNN 2 @v $vec AS __vector_distance]" ... RETURN 3 t __vector_distance v
+KNN_RESP2 = [2, b"v:a", [b"__vector_distance", b"1", b"t", b"x", b"v", b"\x00\x00\x80?\x00\x00\x00\x00"],
+             b"v:b", [b"__vector_distance", b"4", b"t", b"y", b"v", b"\x00\x00\x00\x00\x00\x00\x00@"]]  # fmt: skip
+KNN_RESP3 = {b"attributes": [], b"total_results": 2, b"format": b"STRING", b"results": [
+    {b"id": b"v:a", b"extra_attributes": {b"__vector_distance": b"1", b"t": b"x",
+     b"v": b"\x00\x00\x80?\x00\x00\x00\x00"}, b"values": []},
+    {b"id": b"v:b", b"extra_attributes": {b"__vector_distance": b"4", b"t": b"y",
+     b"v": b"\x00\x00\x00\x00\x00\x00\x00@"}, b"values": []}], b"warning": []}  # fmt: skip
+# FT.SEARCH v "(hello)" WITHSCORES SCORER BM25 RETURN 1 body
+TEXT_RESP2 = [2, b"v:b", b"0", [b"body", b"hello there"], b"v:a", b"0", [b"body", b"hello world"]]
+TEXT_RESP3 = {b"attributes": [], b"total_results": 2, b"format": b"STRING", b"results": [
+    {b"id": b"v:b", b"score": 0.0, b"extra_attributes": {b"body": b"hello there"}, b"values": []},
+    {b"id": b"v:a", b"score": 0.0, b"extra_attributes": {b"body": b"hello world"}, b"values": []}],
+    b"warning": []}  # fmt: skip
+# FT.SEARCH v * NOCONTENT
+IDS_RESP2 = [2, b"v:b", b"v:a"]
+IDS_RESP3 = {b"attributes": [], b"total_results": 2, b"format": b"STRING", b"results": [
+    {b"id": b"v:b", b"values": []}, {b"id": b"v:a", b"values": []}], b"warning": []}  # fmt: skip
+# FT.SEARCH jv "*=>[KNN 1 ...]" without RETURN: the whole document under "$"
+DOC = b'{"t":"x","v":[1.0,0.5],"meta":{"k":1}}'
+JSON_RESP2 = [1, b"jv:a", [b"__vector_distance", b"1.25", b"$", DOC]]
+JSON_RESP3 = {b"attributes": [], b"total_results": 1, b"format": b"STRING", b"results": [
+    {b"id": b"jv:a", b"extra_attributes": {b"__vector_distance": b"1.25", b"$": DOC},
+     b"values": []}], b"warning": []}  # fmt: skip
+
+
+@pytest.mark.parametrize("reply", [KNN_RESP2, KNN_RESP3], ids=["resp2", "resp3"])
+def test_knn_reply(reply: object) -> None:
+    res = parse_search_reply(reply, HASH, decode_vector=True)
+    assert res.total == 2 and len(res) == 2
+    a, b = res.hits
+    assert (a.id, a.key, a.distance, a.fields) == ("a", "v:a", 1.0, {"t": "x"})
+    assert (b.id, b.distance, b.fields) == ("b", 4.0, {"t": "y"})
+    assert a.vector is not None and b.vector is not None
+    np.testing.assert_array_equal(a.vector, [1.0, 0.0])
+    np.testing.assert_array_equal(b.vector, [0.0, 2.0])
+    assert parse_search_reply(reply, HASH).hits[0].vector is None
+
+
+@pytest.mark.parametrize("reply", [TEXT_RESP2, TEXT_RESP3], ids=["resp2", "resp3"])
+def test_text_reply_with_scores(reply: object) -> None:
+    res = parse_search_reply(reply, HASH, with_scores=True)
+    assert [(h.id, h.score, h.fields) for h in res] == [
+        ("b", 0.0, {"body": "hello there"}), ("a", 0.0, {"body": "hello world"}),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("reply", [IDS_RESP2, IDS_RESP3], ids=["resp2", "resp3"])
+def test_nocontent_reply(reply: object) -> None:
+    res = parse_search_reply(reply, HASH)
+    assert res.total == 2 and [(h.id, h.fields, h.distance) for h in res] == [
+        ("b", {}, None), ("a", {}, None),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("reply", [JSON_RESP2, JSON_RESP3], ids=["resp2", "resp3"])
+def test_json_document_reply(reply: object) -> None:
+    (hit,) = parse_search_reply(reply, JSON, decode_vector=True).hits
+    assert hit.id == "a" and hit.distance == 1.25
+    assert hit.fields == {"t": "x", "meta": {"k": 1}}
+    assert hit.vector is not None
+    np.testing.assert_array_equal(hit.vector, [1.0, 0.5])
+
+
+def test_count_only_reply() -> None:
+    assert parse_search_reply([7], HASH).total == 7
+    assert parse_search_reply({b"total_results": 7, b"results": []}, HASH).total == 7
+
+
+@pytest.mark.parametrize("metric", ["cosine", "ip", "l2"])
+def test_similarity_in_unit_interval_and_monotone(metric: str) -> None:
+    distances = np.linspace(-1.0 if metric == "ip" else 0.0, 4.0, 101)
+    sims = [distance_to_similarity(float(d), metric) for d in distances]
+    assert all(0.0 <= s <= 1.0 for s in sims)
+    assert all(a >= b for a, b in zip(sims, sims[1:]))  # noqa: RUF007
+    assert distance_to_similarity(0.0, metric) == 1.0
+
+
+def test_similarity_values() -> None:
+    assert distance_to_similarity(0.25, "cosine") == 0.75
+    assert distance_to_similarity(2.0, "cosine") == 0.0
+    assert distance_to_similarity(-0.5, "ip") == 1.0
+    assert distance_to_similarity(9.0, "L2") == 0.25  # squared distance 9 -> 1 / (1 + 3)
+    assert math.isclose(distance_to_similarity(2.0, "l2"), 1 / (1 + math.sqrt(2)))
+    with pytest.raises(ValueError, match="unknown distance metric"):
+        distance_to_similarity(0.1, "hamming")
