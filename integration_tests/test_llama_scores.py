@@ -120,8 +120,9 @@ async def test_node_ids_and_doc_ids_restrict_the_knn(setup: Any) -> None:
     by_doc = [i for i in np.argsort(dist, kind="stable") if i % 7 in (2, 5)][:6]
     vsq = VectorStoreQuery(query_embedding=query.tolist(), similarity_top_k=6, doc_ids=["d2", "d5"])
     _check(store.query(vsq), [f"v{i}" for i in by_doc], sim[by_doc])
-    empty = VectorStoreQuery(query_embedding=query.tolist(), node_ids=[])
-    assert store.query(empty).ids == []
+    # VectorIndexRetriever sends node_ids=[] when none were given: it must not restrict
+    unrestricted = VectorStoreQuery(query_embedding=query.tolist(), node_ids=[], doc_ids=[])
+    assert store.query(unrestricted).ids == [f"v{np.argmin(dist)}"]
 
 
 def reference_mmr(

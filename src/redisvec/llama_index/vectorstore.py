@@ -152,8 +152,8 @@ class RedisVectorStore(BasePydanticVectorStore):
         index_name: str,
         redis_url: str | None = None,
         redis_client: SyncClient | None = None,
-        async_redis_client: AsyncClient | None = None,
-        connection_config: ConnectionConfig | None = None,
+        async_client: AsyncClient | None = None,
+        connection: ConnectionConfig | None = None,
         metadata_schema: Sequence[Mapping[str, Any] | Field] | None = None,
         distance_metric: str = "COSINE",
         algorithm: str = "HNSW",
@@ -182,8 +182,8 @@ class RedisVectorStore(BasePydanticVectorStore):
         self._connections = Connections(
             redis_url,
             redis_client=redis_client,
-            async_client=async_redis_client,
-            config=connection_config,
+            async_client=async_client,
+            config=connection,
             **dict(connection_options or {}),
         )
         self._layout = DocumentLayout(indexed=tuple(metadata_fields(metadata_schema)))
@@ -199,7 +199,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         index_name: str,
         redis_url: str | None = None,
         redis_client: SyncClient | None = None,
-        async_redis_client: AsyncClient | None = None,
+        async_client: AsyncClient | None = None,
         text_field: str | None = None,
         vector_field: str | None = None,
         **kwargs: Any,
@@ -210,7 +210,7 @@ class RedisVectorStore(BasePydanticVectorStore):
             index_name=index_name,
             redis_url=redis_url,
             redis_client=redis_client,
-            async_redis_client=async_redis_client,
+            async_client=async_client,
             **kwargs,
         )
         schema = IndexSchema.from_existing(cast(redis.Redis, store._connections.sync), index_name)
@@ -558,19 +558,18 @@ class RedisVectorStore(BasePydanticVectorStore):
         if isinstance(where_or_nothing, Nothing):
             return _Plan(mode, [], k, empty=True)
         where = where_or_nothing
-        if query.doc_ids is not None:
+        if query.doc_ids:
             if not self._layout.doc_id_field:
                 raise ValueError(
                     f"index {self.index_name!r} has no document-id field: doc_ids cannot be used"
                 )
             where = Tag(self._layout.doc_id_field).one_of(query.doc_ids) & where
-        in_keys: tuple[str, ...] = ()
-        if query.node_ids is not None:
-            in_keys = tuple(self._schema.key(i) for i in dict.fromkeys(query.node_ids))
-        empty = query.node_ids == [] or query.doc_ids == []
+        # An empty node_ids / doc_ids list restricts nothing: VectorIndexRetriever sends
+        # node_ids=[] when the user gave none.
+        in_keys = tuple(self._schema.key(i) for i in dict.fromkeys(query.node_ids or ()))
         fields = self._layout.return_fields
         queries: list[Query] = []
-        plan = _Plan(mode, queries, k, empty=empty)
+        plan = _Plan(mode, queries, k)
 
         if mode in (Mode.DEFAULT, Mode.MMR, Mode.HYBRID):
             if query.query_embedding is None:
