@@ -65,10 +65,10 @@ class LangChainRedis(Variant):
         )
 
     async def aknn(self, qi: int) -> Any:
-        return await self.store.asimilarity_search_with_score_by_vector(self.queries[qi], k=10)
+        return await self.store.asimilarity_search_by_vector(self.queries[qi], k=10)
 
     def texts_of(self, result: Any) -> list[str]:
-        return [doc.page_content for doc, *_ in result]
+        return [(item[0] if isinstance(item, tuple) else item).page_content for item in result]
 
 
 if __name__ == "__main__":

@@ -63,6 +63,14 @@ class RedisvecLlamaIndex(Variant):
     async def aknn(self, qi: int) -> Any:
         return await self.store.aquery(self._query(qi, False))
 
+    async def aclose(self) -> None:
+        if hasattr(self.store, "aclose"):
+            await self.store.aclose()
+
+    def close(self) -> None:
+        if hasattr(self.store, "close"):
+            self.store.close()
+
     def texts_of(self, result: Any) -> list[str]:
         return [node.get_content() for node in result.nodes]
 
