@@ -217,3 +217,19 @@ async def test_llama_index_writes_langchain_reads(redis_url: str, names: Any) ->
     assert doc.metadata == meta  # clean: no node JSON, no ref_doc_id bookkeeping
     (got,) = await lc.aget_by_ids(["li1"])
     assert got.metadata == meta
+
+
+def test_example_runs_on_a_given_server(redis_url: str) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).parent.parent / "examples" / "llama_index_query_engine.py"
+    done = subprocess.run(
+        [sys.executable, str(example), "--fast", "--redis-url", redis_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "top source doc-0" in done.stdout and "after deleting doc-0: 5 nodes" in done.stdout
