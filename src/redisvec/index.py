@@ -21,6 +21,7 @@ import redis
 import redis.asyncio as aredis
 
 from redisvec._resp import normalize_info
+from redisvec.connection import ConnectionFailedError, connection_error
 from redisvec.errors import (
     BatchWriteError,
     IndexNotFoundError,
@@ -234,11 +235,17 @@ class _IndexCore(Generic[ClientT]):
         return keys, cursor
 
     def _load_error(
-        self, failed: list[tuple[str, BaseException]], written: list[str], pending: list[str]
+        self,
+        failed: list[tuple[str, BaseException]],
+        written: list[str],
+        pending: list[str],
+        cause: BaseException | None = None,
     ) -> BatchWriteError:
         failed_ids = [i for i, _ in failed] + pending
         # str(), not repr(): redis-py 8 exceptions repr as "server:ResponseError", without the text
         first = f"{failed[0][0]!r}: {failed[0][1]}" if failed else "connection lost"
+        if cause is not None:  # where (masked), what the client saw, and what to check
+            first = f"{connection_error(self.client, cause)}, after retrying"
         shown = ", ".join(map(repr, failed_ids[:5])) + (", ..." if len(failed_ids) > 5 else "")
         return BatchWriteError(
             f"{len(failed_ids)} of {len(failed_ids) + len(written)} records were not written to "
@@ -288,6 +295,10 @@ class SearchIndex(_IndexCore[redis.Redis]):
             return self.client.execute_command(*args)  # type: ignore[no-untyped-call]
         except redis.ResponseError as exc:
             raise _translate(exc, self.name) from exc
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if isinstance(exc, ConnectionFailedError):
+                raise
+            raise connection_error(self.client, exc) from exc  # names the masked endpoint
 
     def _existing_schema(self) -> IndexSchema:
         # Through _translate: a server without search must say so, not raise a bare ResponseError.
@@ -357,7 +368,7 @@ class SearchIndex(_IndexCore[redis.Redis]):
                 results = pipe.execute(raise_on_error=False)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error(failed, written, pending) from exc
+                raise self._load_error(failed, written, pending, exc) from exc
             batch_failed = self._failures(batch, counts, results)
             bad = {i for i, _ in batch_failed}
             written += [r.id for r in batch if r.id not in bad]
@@ -440,6 +451,10 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
             return await self.client.execute_command(*args)  # type: ignore[no-untyped-call]
         except redis.ResponseError as exc:
             raise _translate(exc, self.name) from exc
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if isinstance(exc, ConnectionFailedError):
+                raise
+            raise connection_error(self.client, exc) from exc
 
     async def _existing_schema(self) -> IndexSchema:
         try:
@@ -503,7 +518,7 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
                 results = await pipe.execute(raise_on_error=False)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error(failed, written, pending) from exc
+                raise self._load_error(failed, written, pending, exc) from exc
             batch_failed = self._failures(batch, counts, results)
             bad = {i for i, _ in batch_failed}
             written += [r.id for r in batch if r.id not in bad]
