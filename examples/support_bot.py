@@ -333,15 +333,7 @@ class Bot:
         return [_hit(d.id, d.metadata, s) for d, s in scored]
 
     def ask_llama_index(self, question: str, k: int) -> list[Hit]:
-        from llama_index.core.query_engine import RetrieverQueryEngine
-        from llama_index.core.retrievers import VectorIndexRetriever
-
-        # Not `self.li_index.as_query_engine(...)`: on an index made by from_vector_store that
-        # passes node_ids=[] ("no nodes known locally"), which redisvec.llama_index currently
-        # reads as "restrict to no nodes" and answers nothing. The explicit retriever is the same
-        # engine without that restriction.
-        retriever = VectorIndexRetriever(self.li_index, similarity_top_k=k)
-        engine = RetrieverQueryEngine.from_args(retriever, llm=self.llm)
+        engine = self.li_index.as_query_engine(llm=self.llm, similarity_top_k=k)
         response = engine.query(question)
         return [
             _hit(n.node.node_id, n.node.metadata, n.score if n.score is not None else float("nan"))
@@ -530,6 +522,11 @@ def _questions(bot: Bot, k: int, report: Report, state: dict[str, str]) -> None:
         state["step"] = f"answering question {n}"
         lc = bot.ask_langchain(question, k)
         li = bot.ask_llama_index(question, k)
+        if len(li) != len(lc):
+            raise DemoError(
+                f"the LlamaIndex query engine found {len(li)} passages and LangChain {len(lc)} "
+                f"for {question!r}; both read the same index and should agree"
+            )
         say(f"\nQ{n}  {question}")
         say("    LangChain retriever (cosine distance, lower is closer):")
         _print_hits(lc, "d")
