@@ -94,8 +94,11 @@ def to_filter_expression(
     return _group(filters, filterable, dict(aliases or {}))
 
 
+_ALL_TYPE = type(ALL)  # the core's ALL may carry an anchor: compare by type, not identity
+
+
 def _norm(expr: Where) -> Where:
-    return None if expr is ALL else expr
+    return None if isinstance(expr, _ALL_TYPE) else expr
 
 
 def _group(
@@ -199,10 +202,9 @@ def _numeric(name: str, op: FilterOperator, value: Any) -> Where:
     num = Num(name)
     if op in (Op.IN, Op.NIN):
         values: Sequence[Any] = value
-        # an empty IN matches nothing: lo > hi is an empty range on the server, as in Python
-        anyof = (
-            reduce(lambda a, b: a | b, [num == v for v in values]) if values else num.between(1, 0)
-        )
+        if not values:
+            return NOTHING if op == Op.IN else None
+        anyof: FilterExpression = reduce(lambda a, b: a | b, [num == v for v in values])
         return anyof if op == Op.IN else ~anyof
     compare = {
         Op.EQ: num.__eq__,

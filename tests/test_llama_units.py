@@ -1,0 +1,162 @@
+"""Unit tests of the LlamaIndex adapter's pure parts: filter translation, node codec, fusion,
+constructor validation. No server: the store connects lazily."""
+
+from __future__ import annotations
+
+import pytest
+from llama_index.core.schema import (
+    Document,
+    IndexNode,
+    NodeRelationship,
+    RelatedNodeInfo,
+    TextNode,
+)
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+)
+
+from redisvec.errors import FilterError, SchemaError
+from redisvec.fusion import fuse_scores
+from redisvec.layout import DocumentLayout, StoredDocument, metadata_fields
+from redisvec.llama_index import RedisVectorStore
+from redisvec.llama_index.filters import NOTHING, OPERATORS_BY_TYPE, to_filter_expression
+from redisvec.llama_index.nodes import node_parts, to_node
+
+Op = FilterOperator
+F = MetadataFilter
+SCHEMA = DocumentLayout(
+    indexed=tuple(
+        metadata_fields(
+            [
+                {"name": "color", "type": "tag"},
+                {"name": "n", "type": "numeric"},
+                {"name": "body", "type": "text"},
+                {"name": "loc", "type": "geo"},
+            ]
+        )
+    )
+).build_schema(index_name="idx", dims=3)
+
+
+def render(*filters: object, condition: FilterCondition = FilterCondition.AND) -> object:
+    where = to_filter_expression(
+        MetadataFilters(filters=list(filters), condition=condition),  # type: ignore[arg-type]
+        SCHEMA,
+        aliases={"ref_doc_id": "doc_id"},
+    )
+    return where if where is None or where is NOTHING else where.render(SCHEMA.field_types)  # type: ignore[union-attr]
+
+
+def test_every_operator_has_a_field_type() -> None:
+    covered = set().union(*OPERATORS_BY_TYPE.values())
+    assert covered == set(FilterOperator)
+
+
+def test_renderings() -> None:
+    assert render(F(key="color", value="a,b")) == r"@color:{a\,b}"
+    assert render(F(key="n", value=3, operator=Op.GT)) == "@n:[(3 +inf]"
+    assert (
+        render(F(key="body", value="Hello, World", operator=Op.TEXT_MATCH)) == '@body:"Hello World"'
+    )
+    assert render(F(key="loc", value=None, operator=Op.IS_EMPTY)) == "ismissing(@loc)"
+    assert render(F(key="ref_doc_id", value="d1")) == "@doc_id:{d1}"
+    assert render(
+        F(key="color", value="x"), F(key="n", value=1), condition=FilterCondition.NOT
+    ) == ("-(@color:{x} | @n:[1 1])")
+
+
+def test_nested_and_degenerate_groups() -> None:
+    inner = MetadataFilters(
+        filters=[F(key="n", value=1), F(key="n", value=2)], condition=FilterCondition.OR
+    )
+    assert render(F(key="color", value="x"), inner) == "(@color:{x} (@n:[1 1] | @n:[2 2]))"
+    assert render() is None
+    assert render(F(key="n", value=[], operator=Op.IN)) is NOTHING
+    assert render(F(key="n", value=[], operator=Op.NIN)) is None
+    assert render(F(key="color", value=[], operator=Op.ALL)) is None
+    everything = MetadataFilters(filters=[F(key="color", value=[], operator=Op.ALL)])
+    assert render(everything, condition=FilterCondition.NOT) is NOTHING
+    nothing = MetadataFilters(filters=[F(key="n", value=[], operator=Op.IN)])
+    assert render(nothing, condition=FilterCondition.NOT) is None
+    assert render(nothing, F(key="n", value=1), condition=FilterCondition.OR) == "@n:[1 1]"
+    assert render(nothing, F(key="n", value=1)) is NOTHING
+
+
+@pytest.mark.parametrize(
+    ("flt", "message"),
+    [
+        (
+            F(key="author", value="x"),
+            r"'author'.*not indexed.*\['body', 'color', 'doc_id', 'loc', 'n', 'text'\]",
+        ),
+        (F(key="color", value=1, operator=Op.LT), "LT does not apply to tag field 'color'"),
+        (F(key="n", value="x", operator=Op.CONTAINS), "CONTAINS does not apply to numeric"),
+        (F(key="body", value="x"), "EQ does not apply to text field 'body'.*TEXT_MATCH"),
+        (F(key="loc", value="x"), "EQ does not apply to geo"),
+        (F(key="body", value="...", operator=Op.TEXT_MATCH), "no words"),
+        (F(key="n", value=["1", "a"], operator=Op.IN), "compares numbers"),
+    ],
+)
+def test_errors(flt: MetadataFilter, message: str) -> None:
+    with pytest.raises(FilterError, match=message):
+        render(flt)
+
+
+def test_node_codec_round_trip_keeps_metadata_out_of_node_json() -> None:
+    node = TextNode(
+        id_="n1",
+        text="hello",
+        metadata={"a": [1, {"b": None}], "c": True},
+        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id="d")},
+        start_char_idx=1,
+    )
+    text, metadata, ref, node_json = node_parts(node)
+    assert (text, metadata, ref) == ("hello", node.metadata, "d")
+    assert '"a"' not in node_json and "hello" not in node_json
+    back = to_node(StoredDocument(id="n1", text=text, metadata=metadata, node=node_json))
+    assert back.model_dump() == node.model_dump()
+    for other in (Document(text="doc text", id_="d9"), IndexNode(text="x", index_id="y", id_="i")):
+        t, m, _, j = node_parts(other)
+        again = to_node(StoredDocument(id=other.node_id, text=t, metadata=m, node=j))
+        assert type(again) is type(other) and again.model_dump() == other.model_dump()
+
+
+def test_foreign_record_becomes_a_text_node() -> None:
+    back = to_node(StoredDocument(id="x", text="t", metadata={"k": 1}, doc_id="src"))
+    assert isinstance(back, TextNode) and back.ref_doc_id == "src" and back.metadata == {"k": 1}
+
+
+def test_fusion() -> None:
+    vector = [("a", 0.9), ("b", 0.5)]
+    text = [("b", 10.0), ("c", 5.0)]
+    assert fuse_scores(vector, text, alpha=1.0) == [("a", 0.9), ("b", 0.5), ("c", 0.0)]
+    assert fuse_scores(vector, text, alpha=0.0) == [("b", 1.0), ("c", 0.5), ("a", 0.0)]
+    fused = dict(fuse_scores(vector, text, alpha=0.5))
+    assert fused == pytest.approx({"a": 0.45, "b": 0.75, "c": 0.25})
+    assert fuse_scores(vector, text, alpha=0.5, k=1) == [("b", 0.75)]
+    with pytest.raises(ValueError, match="alpha"):
+        fuse_scores(vector, text, alpha=1.5)
+
+
+def test_constructor_validates_without_a_server() -> None:
+    with pytest.raises(SchemaError, match="distance_metric"):
+        RedisVectorStore(
+            index_name="x", redis_url="redis://127.0.0.1:1", distance_metric="manhattan"
+        )
+    with pytest.raises(SchemaError, match="type 'date'"):
+        RedisVectorStore(
+            index_name="x",
+            redis_url="redis://127.0.0.1:1",
+            metadata_schema=[{"name": "d", "type": "date"}],
+        )
+    with pytest.raises(SchemaError, match="collide"):
+        RedisVectorStore(
+            index_name="x",
+            redis_url="redis://127.0.0.1:1",
+            metadata_schema=[{"name": "text", "type": "tag"}],
+        )
+    store = RedisVectorStore(index_name="x", redis_url="redis://127.0.0.1:1")
+    assert store.stores_text and store.class_name() == "RedisVectorStore"
