@@ -1,0 +1,609 @@
+"""Filter expressions that render to RediSearch query strings (DIALECT 2).
+
+Build a filter from field builders and combine with ``&`` (AND), ``|`` (OR) and ``~`` (NOT)::
+
+    f = (Tag("color") == ["red", "blue"]) & (Num("price") < 10) & ~Text("body").phrase("on sale")
+    f.render()  # '(@color:{red | blue} @price:[-inf (10] -@body:"on sale")'
+
+Every user value is escaped (or, for text, split into terms exactly where the server splits text),
+so no value can change the structure of the query; `FilterExpression.raw` is the one unescaped
+escape hatch. Rendered filters are valid on their own and embedded as ``(<filter>)=>[KNN ...]``.
+
+Semantics, pinned by tests against a real server (search 2.10):
+
+- Negation (``~x``, ``!=``) also matches records that lack the field, like Python's
+  ``metadata.get(field) != value``.
+- TAG matching compares the server's normalized text: whitespace around a value (space, tab, CR, LF,
+  VT, FF) is dropped when indexing, so queries drop it too; case is folded for ASCII letters only
+  (``É`` and ``é`` stay distinct) unless the field is ``CASESENSITIVE``.
+- TAG values cannot contain NUL or other ASCII control characters than whitespace: the server's
+  query parser reads them as separators, so such a value can never be matched (`FilterError`).
+- TEXT matching is on terms: the server splits text at ASCII punctuation and whitespace (not at
+  ``_``), folds ASCII case, stems unless ``NOSTEM`` and drops stopwords. A query made only of
+  stopwords matches nothing, and an exact phrase containing a stopword does not match on an index
+  with stopwords (use ``STOPWORDS 0`` for fields you phrase-match).
+- ``is_missing()`` needs the field created with ``INDEXMISSING`` (search 2.10+).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from redisvec.errors import FilterError
+
+__all__ = [
+    "ALL",
+    "FilterExpression",
+    "Geo",
+    "Num",
+    "Tag",
+    "TagValue",
+    "Text",
+    "to_tag_text",
+]
+
+TagValue = str | int | float | bool
+
+# The server trims exactly C's isspace() set around tag values when it indexes them.
+_TAG_TRIM = " \t\n\v\f\r"
+# Control characters the query parser reads as separators, escaped or not: unmatchable.
+_UNQUERYABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Where the server splits TEXT into terms: every ASCII character but letters, digits and "_".
+_TEXT_SEPARATORS = re.compile(r"[\x00-/:-@\[-\^`{-\x7f]+")
+_GEO_UNITS = ("m", "km", "mi", "ft")
+_MAX_LAT = 85.05112878  # the server stores geohashes: latitudes beyond this are refused
+_SUGGEST = {
+    "tag": "Tag",
+    "numeric": "Num",
+    "text": "Text",
+    "geo": "Geo",
+}
+
+
+def to_tag_text(value: TagValue) -> str:
+    """Return the canonical text of a tag value; storage writes, and filters query, this text.
+
+    ``True``/``False`` -> ``"true"``/``"false"``; integers -> decimal digits; a float equal to an
+    integer -> that integer's digits (``3.0`` -> ``"3"``), so ``3`` and ``3.0`` match each other as
+    they compare equal in Python; other floats -> shortest round-trip ``repr`` (``"0.1"``),
+    infinities -> ``"inf"``/``"-inf"``. NaN is refused: it equals nothing, not even itself.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if math.isnan(f):
+            raise FilterError("a tag value cannot be NaN (NaN equals nothing); use a string")
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return str(int(f)) if f.is_integer() else repr(f)
+    raise FilterError(
+        f"a tag value must be str, int, float or bool, not {type(value).__name__} ({value!r})"
+    )
+
+
+def _escape(text: str) -> str:
+    """Backslash every ASCII non-alphanumeric; non-ASCII must stay bare (escaping breaks it)."""
+    return "".join("\\" + c if c.isascii() and not c.isalnum() else c for c in text)
+
+
+def _ref(field: str) -> str:
+    return "@" + "".join(
+        "\\" + c if c.isascii() and not (c.isalnum() or c == "_") else c for c in field
+    )
+
+
+def _check_field(builder: str, field: object) -> str:
+    if not isinstance(field, str) or not field or _UNQUERYABLE.search(field):
+        raise FilterError(f"{builder}() needs a field name (a non-empty string), got {field!r}")
+    return field
+
+
+# --------------------------------------------------------------------------------------------------
+# Expression nodes
+
+
+class FilterExpression:
+    """An immutable filter. Combine with ``&``, ``|``, ``~``; `render` gives the query string.
+
+    ``x & None`` and ``x & ALL`` are ``x``; ``x | ALL`` is `ALL`; ``~~x`` is ``x``. ``~x`` also
+    matches records lacking the fields of ``x`` (Python ``!=`` semantics). A filter that matches
+    nothing renders as ``(A -(A))`` for some part ``A`` of it; only ``~ALL`` with no field at all
+    cannot be rendered (`FilterError`).
+    """
+
+    __slots__ = ()
+
+    def __and__(self, other: FilterExpression | None) -> FilterExpression:
+        if other is None:
+            return self
+        if not isinstance(other, FilterExpression):
+            return NotImplemented
+        return _combine(_And, self, other)
+
+    def __rand__(self, other: FilterExpression | None) -> FilterExpression:
+        return self if other is None else NotImplemented
+
+    def __or__(self, other: FilterExpression | None) -> FilterExpression:
+        if other is None:
+            return self
+        if not isinstance(other, FilterExpression):
+            return NotImplemented
+        return _combine(_Or, self, other)
+
+    def __ror__(self, other: FilterExpression | None) -> FilterExpression:
+        return self if other is None else NotImplemented
+
+    def __invert__(self) -> FilterExpression:
+        return _Not(self)
+
+    def render(self, fields: Mapping[str, str] | None = None) -> str:
+        """Return the DIALECT 2 query string.
+
+        With ``fields`` (field name -> ``"tag"|"text"|"numeric"|"geo"|"vector"``), first check that
+        every field exists and has a type the operator applies to, raising `FilterError` otherwise.
+        """
+        if fields is not None:
+            types = {name: kind.lower() for name, kind in fields.items()}
+            for leaf in self._leaves():
+                leaf.validate(types)
+        return self._render()
+
+    def field_names(self) -> frozenset[str]:
+        """The names of the fields this filter reads."""
+        return frozenset(leaf.field for leaf in self._leaves())
+
+    @staticmethod
+    def raw(query: str) -> FilterExpression:
+        """Wrap a query string as-is (NOT escaped: never pass user input). ``""``/``"*"`` -> `ALL`."""
+        if not isinstance(query, str):
+            raise FilterError(f"FilterExpression.raw() takes a query string, got {query!r}")
+        query = query.strip()
+        return ALL if query in ("", "*") else _Raw(query)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    # internals
+    def _render(self) -> str:
+        raise NotImplementedError
+
+    def _operand(self) -> str:
+        """The rendering as a child of AND/OR/NOT: atoms bare, everything else parenthesized."""
+        return self._render()
+
+    def _leaves(self) -> Iterator[_Leaf]:
+        return iter(())
+
+
+@dataclass(frozen=True, repr=False)
+class _All(FilterExpression):
+    """Everything. ``anchor`` (when known) is an expression on the fields this came from, kept so
+    that the negation can still be rendered: the server has no field-free "nothing" query
+    (``-*`` is a syntax error)."""
+
+    anchor: FilterExpression | None = None
+
+    def _render(self) -> str:
+        return "*"
+
+    def __invert__(self) -> FilterExpression:
+        return _Never(self.anchor)
+
+    def _leaves(self) -> Iterator[_Leaf]:
+        return self.anchor._leaves() if self.anchor is not None else iter(())
+
+    def __repr__(self) -> str:
+        return "ALL" if self.anchor is None else f"ALL(anchor={self.anchor!r})"
+
+
+ALL: FilterExpression = _All()
+"""Matches every record; renders ``*``. ``ALL & x`` is ``x``, ``ALL | x`` is ALL."""
+
+
+@dataclass(frozen=True)
+class _Never(FilterExpression):
+    """Nothing (``Tag(f) == []``, ``~ALL``): rendered as ``(A -(A))`` for its anchor ``A``, which
+    the server evaluates to the empty set. ``~ALL`` alone has no anchor and cannot be rendered."""
+
+    anchor: FilterExpression | None
+
+    def _render(self) -> str:
+        if self.anchor is None:
+            raise FilterError(
+                "this filter matches nothing (it is built from ~ALL alone), and the server has "
+                "no query for that without a field: skip the search instead"
+            )
+        return f"({self.anchor._operand()} -({self.anchor._render()}))"
+
+    def __invert__(self) -> FilterExpression:
+        return _All(self.anchor)
+
+    def _leaves(self) -> Iterator[_Leaf]:
+        return self.anchor._leaves() if self.anchor is not None else iter(())
+
+
+@dataclass(frozen=True)
+class _Raw(FilterExpression):
+    query: str
+
+    def _render(self) -> str:
+        return self.query
+
+    def _operand(self) -> str:
+        return f"({self.query})"
+
+
+@dataclass(frozen=True)
+class _Leaf(FilterExpression):
+    """One predicate on one field, rendered at construction (so value errors surface early)."""
+
+    field: str
+    builder: str  # "Tag", "Num", ... for messages
+    kind: str  # the field type it applies to
+    query: str
+
+    def _render(self) -> str:
+        return self.query
+
+    def _leaves(self) -> Iterator[_Leaf]:
+        yield self
+
+    def validate(self, types: Mapping[str, str]) -> None:
+        kind = types.get(self.field)
+        if kind is None:
+            raise FilterError(
+                f"the filter uses field {self.field!r}, which is not in the index; "
+                f"indexed fields: {sorted(types)}"
+            )
+        if kind != self.kind:
+            fix = (
+                f"use {_SUGGEST[kind]}({self.field!r})"
+                if kind in _SUGGEST
+                else "vector fields are searched with a vector query, not filtered"
+                if kind == "vector"
+                else "filter on a tag, numeric, text or geo field"
+            )
+            raise FilterError(
+                f"{self.builder}({self.field!r}) applies to {self.kind} fields, but "
+                f"{self.field!r} is a {kind} field: {fix}"
+            )
+
+
+@dataclass(frozen=True)
+class _And(FilterExpression):
+    children: tuple[FilterExpression, ...]
+
+    def _render(self) -> str:
+        return "(" + " ".join(c._operand() for c in self.children) + ")"
+
+    def _leaves(self) -> Iterator[_Leaf]:
+        for c in self.children:
+            yield from c._leaves()
+
+
+@dataclass(frozen=True)
+class _Or(FilterExpression):
+    children: tuple[FilterExpression, ...]
+
+    def _render(self) -> str:
+        return "(" + " | ".join(c._operand() for c in self.children) + ")"
+
+    def _leaves(self) -> Iterator[_Leaf]:
+        for c in self.children:
+            yield from c._leaves()
+
+
+@dataclass(frozen=True)
+class _Not(FilterExpression):
+    child: FilterExpression
+
+    def _render(self) -> str:
+        return "-" + self.child._operand()
+
+    def _operand(self) -> str:
+        return self._render()
+
+    def __invert__(self) -> FilterExpression:
+        return self.child
+
+    def _leaves(self) -> Iterator[_Leaf]:
+        return self.child._leaves()
+
+
+def _combine(
+    node: type[_And] | type[_Or], a: FilterExpression, b: FilterExpression
+) -> FilterExpression:
+    """AND/OR with the constants simplified away and nesting flattened.
+
+    ``*`` inside AND is a syntax error, so ALL and NOTHING never appear inside a composite: they
+    absorb (ALL in OR, NOTHING in AND) or vanish, keeping an anchor for a later negation.
+    """
+    absorbing, neutral = (_Never, _All) if node is _And else (_All, _Never)
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, absorbing):
+            return absorbing(_anchor(x) or _anchor(y))
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, neutral):
+            return neutral(_anchor(x) or _anchor(y)) if isinstance(y, neutral) else y
+    children: list[FilterExpression] = []
+    for x in (a, b):
+        children.extend(x.children if isinstance(x, node) else (x,))
+    return node(tuple(children))
+
+
+def _anchor(x: FilterExpression) -> FilterExpression | None:
+    return x.anchor if isinstance(x, (_All, _Never)) else x
+
+
+# --------------------------------------------------------------------------------------------------
+# Field builders
+
+
+@dataclass(frozen=True, eq=False)
+class Tag:
+    """A TAG field. ``==`` a value or a list (any of), ``!=`` (none of), `one_of`, `all_of`.
+
+    Values may be str, int, float or bool (see `to_tag_text`). ``""`` (or only whitespace) is
+    refused: use `is_missing`. ``== []`` matches nothing; ``!= []`` and ``all_of([])`` are `ALL`.
+    Matching ignores surrounding whitespace and ASCII case (unless the field is CASESENSITIVE).
+    """
+
+    name: str
+
+    def __post_init__(self) -> None:
+        _check_field("Tag", self.name)
+
+    def _text(self, value: object) -> str:
+        try:
+            text = to_tag_text(value)  # type: ignore[arg-type]
+        except FilterError as exc:
+            raise FilterError(f"Tag({self.name!r}): {exc}") from None
+        text = text.strip(_TAG_TRIM)
+        if not text:
+            raise FilterError(
+                f"Tag({self.name!r}) got the empty value {value!r}, which the server cannot match "
+                "(and which easily turns into '*', matching everything): use a non-empty value, "
+                f"or Tag({self.name!r}).is_missing() for records without the field"
+            )
+        if _UNQUERYABLE.search(text):
+            raise FilterError(
+                f"Tag({self.name!r}) value {value!r} contains a NUL or control character, which "
+                "the server's query parser cannot match: remove it from stored and queried values"
+            )
+        return _escape(text)
+
+    def _values(self, values: object, op: str) -> list[str]:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise FilterError(
+                f"Tag({self.name!r}).{op}() takes a list of values, got {values!r}: "
+                f"for one value use Tag({self.name!r}) == value"
+            )
+        return list(dict.fromkeys(self._text(v) for v in values))
+
+    def _any(self, texts: list[str]) -> FilterExpression:
+        if not texts:  # nothing, anchored on this field
+            return _Never(_Leaf(self.name, "Tag", "tag", f"{_ref(self.name)}:{{x}}"))
+        return _Leaf(self.name, "Tag", "tag", f"{_ref(self.name)}:{{{' | '.join(texts)}}}")
+
+    def one_of(self, values: Iterable[TagValue]) -> FilterExpression:
+        """Records holding at least one of ``values``; an empty list matches nothing."""
+        return self._any(self._values(values, "one_of"))
+
+    def all_of(self, values: Iterable[TagValue]) -> FilterExpression:
+        """Records holding every one of ``values`` (multi-valued tags); empty -> `ALL`."""
+        result: FilterExpression = ~self._any([])
+        for text in self._values(values, "all_of"):
+            result = result & self._any([text])
+        return result
+
+    def __eq__(self, other: TagValue | Iterable[TagValue]) -> FilterExpression:  # type: ignore[override]
+        if isinstance(other, (list, tuple, set, frozenset)):
+            return self.one_of(other)
+        return self._any([self._text(other)])
+
+    def __ne__(self, other: TagValue | Iterable[TagValue]) -> FilterExpression:  # type: ignore[override]
+        """None of the value(s); also matches records without the field."""
+        return ~(self == other)
+
+    def is_missing(self) -> FilterExpression:
+        """Records without the field (needs INDEXMISSING)."""
+        return _Leaf(self.name, "Tag", "tag", f"ismissing({_ref(self.name)})")
+
+
+def _number(builder: str, field: str, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise FilterError(
+            f"{builder}({field!r}) compares numbers, got {value!r} ({type(value).__name__}); "
+            + (
+                "booleans are not numbers here: store them as tags and use Tag, or pass int(value)"
+                if isinstance(value, bool)
+                else "pass an int or a float"
+            )
+        )
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    f = float(value)
+    if math.isnan(f):
+        raise FilterError(f"{builder}({field!r}) got NaN, which compares unequal to everything")
+    if math.isinf(f):
+        return "+inf" if f > 0 else "-inf"
+    return repr(f)
+
+
+@dataclass(frozen=True, eq=False)
+class Num:
+    """A NUMERIC field: ``== != < <= > >=`` and `between`. Values are int or float (no bool, NaN).
+
+    ``!=`` also matches records without the field.
+    """
+
+    name: str
+
+    def __post_init__(self) -> None:
+        _check_field("Num", self.name)
+
+    def _range(self, lo: str, hi: str) -> FilterExpression:
+        return _Leaf(self.name, "Num", "numeric", f"{_ref(self.name)}:[{lo} {hi}]")
+
+    def _n(self, value: object) -> str:
+        return _number("Num", self.name, value)
+
+    def __eq__(self, other: float) -> FilterExpression:  # type: ignore[override]
+        v = self._n(other)
+        return self._range(v, v)
+
+    def __ne__(self, other: float) -> FilterExpression:  # type: ignore[override]
+        return ~(self == other)
+
+    def __lt__(self, other: float) -> FilterExpression:
+        return self._range("-inf", "(" + self._n(other))
+
+    def __le__(self, other: float) -> FilterExpression:
+        return self._range("-inf", self._n(other))
+
+    def __gt__(self, other: float) -> FilterExpression:
+        return self._range("(" + self._n(other), "+inf")
+
+    def __ge__(self, other: float) -> FilterExpression:
+        return self._range(self._n(other), "+inf")
+
+    def between(self, lo: float, hi: float, inclusive: str = "both") -> FilterExpression:
+        """``lo <= x <= hi``; ``inclusive`` is ``"both"``, ``"neither"``, ``"left"`` or ``"right"``.
+
+        ``lo > hi`` simply matches nothing, like the Python comparison.
+        """
+        if inclusive not in ("both", "neither", "left", "right"):
+            raise FilterError(
+                f"Num({self.name!r}).between(): inclusive must be 'both', 'neither', 'left' or "
+                f"'right', got {inclusive!r}"
+            )
+        left = "" if inclusive in ("both", "left") else "("
+        right = "" if inclusive in ("both", "right") else "("
+        return self._range(left + self._n(lo), right + self._n(hi))
+
+    def is_missing(self) -> FilterExpression:
+        """Records without the field (needs INDEXMISSING)."""
+        return _Leaf(self.name, "Num", "numeric", f"ismissing({_ref(self.name)})")
+
+
+@dataclass(frozen=True, eq=False)
+class Text:
+    """A TEXT field, matched by terms (see the module docstring for stemming and stopwords).
+
+    ``% text`` / `match`: every term of ``text``; `phrase` / ``==``: the terms adjacent and in
+    order; ``!=``: not that phrase; `prefix`: a term starting with it; `like`: a term matching a
+    wildcard pattern.
+    """
+
+    name: str
+
+    def __post_init__(self) -> None:
+        _check_field("Text", self.name)
+
+    def _leaf(self, query: str) -> FilterExpression:
+        return _Leaf(self.name, "Text", "text", f"{_ref(self.name)}:{query}")
+
+    def _terms(self, text: object, op: str) -> list[str]:
+        """Split where the server splits text, so each term is a bare word that needs no escaping."""
+        if not isinstance(text, str):
+            raise FilterError(f"Text({self.name!r}).{op}() takes a string, got {text!r}")
+        terms = [t for t in _TEXT_SEPARATORS.split(text) if t]
+        if not terms:
+            raise FilterError(
+                f"Text({self.name!r}).{op}({text!r}) has no words (the server ignores punctuation "
+                "and whitespace): pass some text, or use is_missing()"
+            )
+        return terms
+
+    def match(self, text: str) -> FilterExpression:
+        """Records whose field contains every term of ``text``, anywhere."""
+        terms = self._terms(text, "match")
+        return self._leaf(terms[0] if len(terms) == 1 else "(" + " ".join(terms) + ")")
+
+    __mod__ = match
+
+    def phrase(self, text: str) -> FilterExpression:
+        """Records containing the terms of ``text`` adjacent and in order (punctuation ignored)."""
+        return self._leaf('"' + " ".join(self._terms(text, "phrase")) + '"')
+
+    def __eq__(self, other: str) -> FilterExpression:  # type: ignore[override]
+        return self.phrase(other)
+
+    def __ne__(self, other: str) -> FilterExpression:  # type: ignore[override]
+        """Not the phrase; also matches records without the field."""
+        return ~self.phrase(other)
+
+    def prefix(self, prefix: str) -> FilterExpression:
+        """Records with a term starting with ``prefix`` (one word of >= 2 characters: the
+        server's default MINPREFIX is 2 and shorter prefixes silently match nothing)."""
+        terms = self._terms(prefix, "prefix")
+        if len(terms) != 1 or terms[0] != prefix or len(prefix) < 2:
+            raise FilterError(
+                f"Text({self.name!r}).prefix({prefix!r}) must be one word of at least 2 letters, "
+                "digits or '_' (text is matched term by term)"
+            )
+        return self._leaf(prefix + "*")
+
+    def like(self, pattern: str, *, sql: bool = False) -> FilterExpression:
+        """Records with a term matching a wildcard ``pattern``: ``*`` any run, ``?`` one character.
+
+        With ``sql=True`` the pattern uses SQL LIKE syntax instead: ``%`` any run, ``_`` one
+        character, ``\\%``/``\\_`` literal. A pattern matches single terms, so one containing
+        punctuation or spaces never matches (the server split the text there).
+        """
+        if not isinstance(pattern, str) or not pattern or _UNQUERYABLE.search(pattern):
+            raise FilterError(
+                f"Text({self.name!r}).like() needs a non-empty pattern without control "
+                f"characters, got {pattern!r}"
+            )
+        if sql:
+            pattern = re.sub(
+                r"\\([%_])|%|_",
+                lambda m: m.group(1) or ("*" if m.group(0) == "%" else "?"),
+                pattern,
+            )
+        escaped = pattern.replace("\\", "\\\\").replace("'", "\\'")
+        return self._leaf(f"w'{escaped}'")
+
+    def is_missing(self) -> FilterExpression:
+        """Records without the field (needs INDEXMISSING)."""
+        return _Leaf(self.name, "Text", "text", f"ismissing({_ref(self.name)})")
+
+
+@dataclass(frozen=True, eq=False)
+class Geo:
+    """A GEO field (``"lon,lat"`` values)."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        _check_field("Geo", self.name)
+
+    def within(self, lon: float, lat: float, radius: float, unit: str = "km") -> FilterExpression:
+        """Records within ``radius`` ``unit`` ("m", "km", "mi", "ft") of (``lon``, ``lat``)."""
+        lo, la, ra = (_number("Geo", self.name, v) for v in (lon, lat, radius))
+        if not -180 <= float(lon) <= 180 or not -_MAX_LAT <= float(lat) <= _MAX_LAT:
+            raise FilterError(
+                f"Geo({self.name!r}).within(): longitude must be in [-180, 180] and latitude in "
+                f"[-{_MAX_LAT}, {_MAX_LAT}], got lon={lon!r}, lat={lat!r} (note: lon comes first)"
+            )
+        if not 0 <= float(radius) < math.inf:
+            raise FilterError(f"Geo({self.name!r}).within(): radius must be >= 0, got {radius!r}")
+        if unit not in _GEO_UNITS:
+            raise FilterError(
+                f"Geo({self.name!r}).within(): unit must be one of {list(_GEO_UNITS)}, got {unit!r}"
+            )
+        return _Leaf(self.name, "Geo", "geo", f"{_ref(self.name)}:[{lo} {la} {ra} {unit}]")
+
+    def is_missing(self) -> FilterExpression:
+        """Records without the field (needs INDEXMISSING)."""
+        return _Leaf(self.name, "Geo", "geo", f"ismissing({_ref(self.name)})")

@@ -1,0 +1,384 @@
+"""Rendering, escaping, combination and validation of filter expressions (no server).
+
+What the server does with these strings is pinned in integration_tests/test_filters_server.py.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+
+from redisvec.errors import FilterError
+from redisvec.filters import ALL, FilterExpression, Geo, Num, Tag, Text, to_tag_text
+
+FIELDS = {"color": "tag", "price": "numeric", "body": "text", "loc": "geo", "v": "vector"}
+
+
+# --- tags -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (Tag("color") == "red", "@color:{red}"),
+        (Tag("color") == ["red", "blue"], "@color:{red | blue}"),
+        (Tag("color") == ("red", "red"), "@color:{red}"),
+        (Tag("color") != "red", "-@color:{red}"),
+        (Tag("color") != ["red", "blue"], "-@color:{red | blue}"),
+        (Tag("color").one_of(["a", "b", "c"]), "@color:{a | b | c}"),
+        (Tag("color").all_of(["a", "b"]), "(@color:{a} @color:{b})"),
+        (Tag("color").all_of(["a"]), "@color:{a}"),
+        (Tag("color").is_missing(), "ismissing(@color)"),
+        (Tag("n") == 3, "@n:{3}"),
+        (Tag("n") == 3.0, "@n:{3}"),
+        (Tag("n") == 0.5, "@n:{0\\.5}"),
+        (Tag("b") == True, "@b:{true}"),  # noqa: E712
+        (Tag("color") == "  red\t", "@color:{red}"),
+    ],
+)
+def test_tag_rendering(expr: FilterExpression, expected: str) -> None:
+    assert expr.render() == expected
+    assert str(expr) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "escaped"),
+    [
+        ("a,b", "a\\,b"),
+        ("foo bar", "foo\\ bar"),
+        ("x|y", "x\\|y"),
+        ("@title:(hack)", "\\@title\\:\\(hack\\)"),
+        ("{}", "\\{\\}"),
+        ("-neg", "\\-neg"),
+        ("100%", "100\\%"),
+        ("日本語", "日本語"),  # non-ASCII stays bare: a backslash before it breaks the match
+        ("x—y", "x—y"),
+        ("tab\tsep", "tab\\\tsep"),
+        ("back\\slash", "back\\\\slash"),
+        ('quote"s', 'quote\\"s'),
+        ("*", "\\*"),
+        ("a_b", "a\\_b"),
+        ("}) | @x:{*", "\\}\\)\\ \\|\\ \\@x\\:\\{\\*"),
+    ],
+)
+def test_tag_escaping(value: str, escaped: str) -> None:
+    assert (Tag("t") == value).render() == "@t:{" + escaped + "}"
+
+
+def test_every_ascii_punctuation_is_escaped_in_tags() -> None:
+    punct = "".join(chr(c) for c in range(32, 127) if not chr(c).isalnum())
+    rendered = (Tag("t") == "a" + punct + "b").render()
+    assert rendered == "@t:{a" + "".join("\\" + c for c in punct) + "b}"
+
+
+def test_empty_tag_set_matches_nothing_and_its_negation_everything() -> None:
+    nothing = Tag("color") == []
+    assert nothing.render() == "(@color:{x} -(@color:{x}))"
+    assert Tag("color").one_of([]).render() == "(@color:{x} -(@color:{x}))"
+    assert (~nothing).render() == "*"
+    assert (Tag("color") != []).render() == "*"
+    assert Tag("color").all_of([]).render() == "*"
+    assert (~(Tag("color") != [])).render() == "(@color:{x} -(@color:{x}))"
+    # The constants keep their field, so validation still sees it.
+    assert (Tag("color") != []).field_names() == frozenset({"color"})
+    with pytest.raises(FilterError, match="'color'"):
+        (Tag("color") != []).render({"price": "numeric"})
+
+
+def test_constants_absorb_or_vanish_in_combinations() -> None:
+    a, b = (Tag("t") == "a"), (Num("n") > 1)
+    nothing = Tag("e") == []
+    assert (nothing | a) == a
+    assert (a | nothing) == a
+    assert (nothing & a).render() == "(@e:{x} -(@e:{x}))"
+    assert (a & nothing).render() == "(@e:{x} -(@e:{x}))"
+    assert (~(a | ALL)).render() == "(@t:{a} -(@t:{a}))"  # anchored on the absorbed branch
+    assert (~((a & b) | ALL) & b).render() == "((@t:{a} @n:[(1 +inf]) -((@t:{a} @n:[(1 +inf])))"
+    assert (~(~a | ALL)).render() == "(-@t:{a} -(-@t:{a}))"
+    assert (~(FilterExpression.raw("@x:{y} | @z:{w}") | ALL)).render() == (
+        "((@x:{y} | @z:{w}) -(@x:{y} | @z:{w}))"
+    )
+    assert ~~nothing == nothing
+    assert (ALL & (~ALL | a)) == a
+
+
+def test_nothing_without_any_field_cannot_render() -> None:
+    for expr in (~ALL, ~ALL & ~ALL, ~(ALL | ALL)):
+        with pytest.raises(FilterError, match="matches nothing"):
+            expr.render()
+
+
+@pytest.mark.parametrize("value", ["", "   ", " \t\r\n"])
+def test_empty_tag_value_is_refused(value: str) -> None:
+    with pytest.raises(FilterError, match=r"'color'.*is_missing\(\)"):
+        _ = Tag("color") == value
+    with pytest.raises(FilterError, match="'color'"):
+        Tag("color").one_of(["a", value])
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "a\x01b", "a\x1fb", "a\x7f"])
+def test_control_characters_in_tags_are_refused(value: str) -> None:
+    with pytest.raises(FilterError, match="control character"):
+        _ = Tag("color") == value
+
+
+@pytest.mark.parametrize("value", [None, b"x", {"a": 1}, math.nan])
+def test_bad_tag_value_types(value: object) -> None:
+    with pytest.raises(FilterError, match="Tag\\('color'\\)"):
+        _ = Tag("color") == value
+
+
+def test_one_of_refuses_a_bare_string() -> None:
+    with pytest.raises(FilterError, match="list of values"):
+        Tag("color").one_of("red")
+
+
+def test_to_tag_text() -> None:
+    assert to_tag_text("Red ") == "Red "  # storage keeps the value; only queries normalize
+    assert to_tag_text(True) == "true"
+    assert to_tag_text(False) == "false"
+    assert to_tag_text(3) == "3"
+    assert to_tag_text(-3) == "-3"
+    assert to_tag_text(3.0) == "3"
+    assert to_tag_text(-0.0) == "0"
+    assert to_tag_text(1e20) == str(10**20)
+    assert to_tag_text(0.1) == "0.1"
+    assert to_tag_text(1.5e-7) == "1.5e-07"
+    assert to_tag_text(math.inf) == "inf"
+    assert to_tag_text(-math.inf) == "-inf"
+    assert to_tag_text(Fraction(1, 4)) == "0.25"  # type: ignore[arg-type]
+    with pytest.raises(FilterError, match="NaN"):
+        to_tag_text(math.nan)
+    with pytest.raises(FilterError, match="NoneType"):
+        to_tag_text(None)  # type: ignore[arg-type]
+
+
+# --- numbers --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (Num("price") == 5, "@price:[5 5]"),
+        (Num("price") != 5, "-@price:[5 5]"),
+        (Num("price") < 5, "@price:[-inf (5]"),
+        (Num("price") <= 5, "@price:[-inf 5]"),
+        (Num("price") > 5, "@price:[(5 +inf]"),
+        (Num("price") >= 5, "@price:[5 +inf]"),
+        (Num("price") >= -2.5, "@price:[-2.5 +inf]"),
+        (Num("price") < math.inf, "@price:[-inf (+inf]"),
+        (Num("price") == -math.inf, "@price:[-inf -inf]"),
+        (Num("price") == 1e-300, "@price:[1e-300 1e-300]"),
+        (Num("price").between(1, 2), "@price:[1 2]"),
+        (Num("price").between(1, 2, inclusive="neither"), "@price:[(1 (2]"),
+        (Num("price").between(1, 2, inclusive="left"), "@price:[1 (2]"),
+        (Num("price").between(1, 2, inclusive="right"), "@price:[(1 2]"),
+        (Num("price").is_missing(), "ismissing(@price)"),
+    ],
+)
+def test_num_rendering(expr: FilterExpression, expected: str) -> None:
+    assert expr.render() == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [(math.nan, "NaN"), (True, "booleans"), ("5", "'5'"), (None, "None")],
+)
+def test_num_bad_values(value: object, match: str) -> None:
+    with pytest.raises(FilterError, match=match):
+        _ = Num("price") < value  # type: ignore[operator]
+    with pytest.raises(FilterError, match="'price'"):
+        Num("price").between(0, value)  # type: ignore[arg-type]
+
+
+def test_between_inclusive_must_be_known() -> None:
+    with pytest.raises(FilterError, match="inclusive"):
+        Num("price").between(1, 2, inclusive="yes")
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (Text("body") % "hello world", "@body:(hello world)"),
+        (Text("body").match("hello"), "@body:hello"),
+        (Text("body").match("@title:(hack) | x*"), "@body:(title hack x)"),
+        (Text("body").match("snake_case 日本語"), "@body:(snake_case 日本語)"),
+        (Text("body").phrase('say "hi" \\ there'), '@body:"say hi there"'),
+        (Text("body") == "hello world", '@body:"hello world"'),
+        (Text("body") != "hello world", '-@body:"hello world"'),
+        (Text("body").prefix("hel"), "@body:hel*"),
+        (Text("body").like("h?l*"), "@body:w'h?l*'"),
+        (Text("body").like("it's"), "@body:w'it\\'s'"),
+        (Text("body").like("a\\b"), "@body:w'a\\\\b'"),
+        (Text("body").like("' | @x:{*} '"), "@body:w'\\' | @x:{*} \\''"),
+        (Text("body").like("h_l%", sql=True), "@body:w'h?l*'"),
+        (Text("body").like("100\\%\\_x", sql=True), "@body:w'100%_x'"),
+        (Text("body").is_missing(), "ismissing(@body)"),
+    ],
+)
+def test_text_rendering(expr: FilterExpression, expected: str) -> None:
+    assert expr.render() == expected
+
+
+@pytest.mark.parametrize("text", ["", "  ", "?!-", '"'])
+def test_text_without_words_is_refused(text: str) -> None:
+    with pytest.raises(FilterError, match=r"'body'.*no words"):
+        Text("body").match(text)
+    with pytest.raises(FilterError, match="no words"):
+        Text("body").phrase(text)
+
+
+@pytest.mark.parametrize("prefix", ["h", "he llo", "he-", ""])
+def test_bad_prefix(prefix: str) -> None:
+    with pytest.raises(FilterError, match="'body'"):
+        Text("body").prefix(prefix)
+
+
+@pytest.mark.parametrize("pattern", ["", "a\x00"])
+def test_bad_like(pattern: str) -> None:
+    with pytest.raises(FilterError, match="'body'"):
+        Text("body").like(pattern)
+
+
+# --- geo ------------------------------------------------------------------------------------------
+
+
+def test_geo() -> None:
+    assert Geo("loc").within(2.35, 48.85, 10).render() == "@loc:[2.35 48.85 10 km]"
+    assert Geo("loc").within(-0.1, 51.5, 500, unit="m").render() == "@loc:[-0.1 51.5 500 m]"
+    assert Geo("loc").is_missing().render() == "ismissing(@loc)"
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((200, 0, 1), "longitude"),
+        ((0, 89, 1), "latitude"),
+        ((0, 0, -1), "radius"),
+        ((0, 0, math.inf), "radius"),
+        ((0, math.nan, 1), "NaN"),
+    ],
+)
+def test_geo_bad_values(args: tuple[float, float, float], match: str) -> None:
+    with pytest.raises(FilterError, match=match):
+        Geo("loc").within(*args)
+
+
+def test_geo_bad_unit() -> None:
+    with pytest.raises(FilterError, match="unit"):
+        Geo("loc").within(0, 0, 1, unit="parsec")
+
+
+# --- combination ----------------------------------------------------------------------------------
+
+
+def test_and_or_not_rendering_and_flattening() -> None:
+    a, b, c, d = (Tag("t") == "a"), (Tag("t") == "b"), (Num("n") > 1), (Text("x") % "hi")
+    assert (a & b).render() == "(@t:{a} @t:{b})"
+    assert (a | b).render() == "(@t:{a} | @t:{b})"
+    assert ((a & b) & (c & d)).render() == "(@t:{a} @t:{b} @n:[(1 +inf] @x:hi)"
+    assert (a | (b | c) | d).render() == "(@t:{a} | @t:{b} | @n:[(1 +inf] | @x:hi)"
+    assert ((a | b) & c).render() == "((@t:{a} | @t:{b}) @n:[(1 +inf])"
+    assert (~(a & b)).render() == "-(@t:{a} @t:{b})"
+    assert (~(a | b) & c).render() == "(-(@t:{a} | @t:{b}) @n:[(1 +inf])"
+    assert (~a | c).render() == "(-@t:{a} | @n:[(1 +inf])"
+    assert ~~a == a
+    assert (a & b) == (a & b)
+
+
+def test_all_and_none_simplify_away() -> None:
+    a = Tag("t") == "a"
+    assert ALL.render() == "*"
+    assert str(ALL) == "*"
+    assert (ALL & a) == a
+    assert (a & ALL) == a
+    assert (a & None) == a
+    assert (None & a) == a
+    assert (a | None) == a
+    assert (None | a) == a
+    assert (ALL & ALL) == ALL
+    assert (a | ALL).render() == "*"
+    assert (ALL | a).render() == "*"
+    assert (ALL & (a | ALL)).render() == "*"
+    assert (ALL | a).field_names() == frozenset({"t"})
+
+
+def test_raw() -> None:
+    raw = FilterExpression.raw("@a:{x} | @b:{y}")
+    assert raw.render() == "@a:{x} | @b:{y}"
+    assert (raw & (Num("n") == 1)).render() == "((@a:{x} | @b:{y}) @n:[1 1])"
+    assert (~raw).render() == "-(@a:{x} | @b:{y})"
+    assert FilterExpression.raw("") is ALL
+    assert FilterExpression.raw(" * ") is ALL
+    assert raw.field_names() == frozenset()
+
+
+def test_field_names_and_escaped_field_refs() -> None:
+    f = (Tag("a") == "x") | ~((Num("b") > 1) & Text("c").prefix("ab"))
+    assert f.field_names() == frozenset({"a", "b", "c"})
+    assert (Tag("my-f.a") == "x").render() == "@my\\-f\\.a:{x}"
+    assert Num("snake_case").is_missing().render() == "ismissing(@snake_case)"
+
+
+def test_expressions_are_immutable_and_hashable() -> None:
+    f = (Tag("a") == "x") & (Num("b") > 1)
+    with pytest.raises(AttributeError):
+        f.children = ()  # type: ignore[attr-defined]
+    assert hash(f) == hash((Tag("a") == "x") & (Num("b") > 1))
+
+
+@pytest.mark.parametrize("name", ["", None, "a\x00"])
+def test_bad_field_name(name: object) -> None:
+    with pytest.raises(FilterError, match="field name"):
+        Tag(name)  # type: ignore[arg-type]
+
+
+# --- validation against a schema -------------------------------------------------------------------
+
+
+def test_validation_passes_for_matching_types() -> None:
+    f = (
+        (Tag("color") == "red")
+        & (Num("price") < 3)
+        & (Text("body") % "hi")
+        & Geo("loc").within(0, 0, 1)
+        & Tag("color").is_missing()
+    )
+    assert f.render(FIELDS) == f.render()
+    assert f.render({k: v.upper() for k, v in FIELDS.items()}) == f.render()
+
+
+def test_unknown_field_names_field_and_lists_indexed_fields() -> None:
+    with pytest.raises(FilterError) as err:
+        ((Num("price") < 3) & ~(Tag("colour") == "red")).render(FIELDS)
+    msg = str(err.value)
+    assert "'colour'" in msg
+    assert "['body', 'color', 'loc', 'price', 'v']" in msg
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [
+        (Num("color") < 3, ["Num('color')", "tag field", "Tag('color')"]),
+        (Tag("price") == "x", ["Tag('price')", "numeric field", "Num('price')"]),
+        (Tag("body") == "x", ["text field", "Text('body')"]),
+        (Text("color") % "x", ["tag field", "Tag('color')"]),
+        (Geo("price").is_missing(), ["numeric field", "Num('price')"]),
+        (Tag("v") == "x", ["vector field", "vector query"]),
+    ],
+)
+def test_wrong_operator_for_field_type(expr: FilterExpression, words: list[str]) -> None:
+    with pytest.raises(FilterError) as err:
+        expr.render(FIELDS)
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_filter_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        _ = Num("price") < math.nan
