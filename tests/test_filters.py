@@ -260,6 +260,7 @@ def test_geo() -> None:
         ((200, 0, 1), "longitude"),
         ((0, 89, 1), "latitude"),
         ((0, 0, -1), "radius"),
+        ((0, 0, 0), "radius"),
         ((0, 0, math.inf), "radius"),
         ((0, math.nan, 1), "NaN"),
     ],

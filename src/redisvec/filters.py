@@ -23,6 +23,12 @@ Semantics, pinned by tests against a real server (search 2.10):
   stopwords matches nothing, and an exact phrase containing a stopword does not match on an index
   with stopwords (use ``STOPWORDS 0`` for fields you phrase-match).
 - ``is_missing()`` needs the field created with ``INDEXMISSING`` (search 2.10+).
+
+Decisions: an empty tag value (``""``, only whitespace) is refused, since it easily renders as
+``*``; an empty list is a real empty set (``== []`` matches nothing, ``!= []`` everything),
+rendered ``(A -(A))``, which the server evaluates to nothing. `Num` refuses bool and NaN.
+`Text.like` takes ``*``/``?`` wildcards, or SQL ``%``/``_`` with ``sql=True``. Float tag values
+follow `to_tag_text`.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ _UNQUERYABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # Where the server splits TEXT into terms: every ASCII character but letters, digits and "_".
 _TEXT_SEPARATORS = re.compile(r"[\x00-/:-@\[-\^`{-\x7f]+")
 _GEO_UNITS = ("m", "km", "mi", "ft")
-_MAX_LAT = 85.05112878  # the server stores geohashes: latitudes beyond this are refused
+_MAX_LAT = 85.05112878  # geohash limit: the server does not index points beyond it
 _SUGGEST = {
     "tag": "Tag",
     "numeric": "Num",
@@ -596,8 +602,8 @@ class Geo:
                 f"Geo({self.name!r}).within(): longitude must be in [-180, 180] and latitude in "
                 f"[-{_MAX_LAT}, {_MAX_LAT}], got lon={lon!r}, lat={lat!r} (note: lon comes first)"
             )
-        if not 0 <= float(radius) < math.inf:
-            raise FilterError(f"Geo({self.name!r}).within(): radius must be >= 0, got {radius!r}")
+        if not 0 < float(radius) < math.inf:  # the server refuses a radius of 0
+            raise FilterError(f"Geo({self.name!r}).within(): radius must be > 0, got {radius!r}")
         if unit not in _GEO_UNITS:
             raise FilterError(
                 f"Geo({self.name!r}).within(): unit must be one of {list(_GEO_UNITS)}, got {unit!r}"
