@@ -369,7 +369,9 @@ def mask_url(url: str) -> str:
 
 def _kwargs_url(kwargs: Mapping[str, Any], tls: bool) -> str:
     user = kwargs.get("username") or ""
-    auth = f"{user}:{_MASK}@" if kwargs.get("password") else (f"{user}@" if user else "")
+    # A username without a password is how redis-py parses ``rediss://TOKEN@host``: it may be a
+    # token, so it is masked like `mask_url` masks a lone userinfo.
+    auth = f"{user}:{_MASK}@" if kwargs.get("password") else (f"{_MASK}@" if user else "")
     if kwargs.get("path"):
         return f"unix://{auth}{kwargs['path']}?db={kwargs.get('db', 0)}"
     host, port = kwargs.get("host", "localhost"), kwargs.get("port", 6379)
