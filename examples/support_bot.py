@@ -437,6 +437,7 @@ def run(args: argparse.Namespace, state: dict[str, str]) -> Report:
     state["step"] = "reading the corpus"
     passages = load_passages(only=FAST_TOPICS if args.fast else None)
     digest = corpus_hash(passages)
+    state["step"] = f"setting up the embeddings {args.embeddings!r}"
     embedder = make_embedder(args.embeddings)
     cache_path = None
     if not args.no_cache and not args.fast:
@@ -567,8 +568,8 @@ def _filtered(bot: Bot, k: int, report: Report, state: dict[str, str]) -> None:
 def _within(bot: Bot, args: argparse.Namespace, report: Report, state: dict[str, str]) -> None:
     state["step"] = "running the max-distance search"
     threshold = args.max_distance
-    if threshold is None:
-        threshold = 0.55 if bot.cached.name == "minilm" else 0.8
+    if threshold is None:  # what catches "a few passages" for each model
+        threshold = {"minilm": 0.55, "hashing": 0.8}.get(bot.cached.name, 0.5)
     found, approx = bot.within(RANGE_QUESTION, threshold)
     say(
         f'\nMax-distance search: "{RANGE_QUESTION}": {len(found)} passages within cosine '
