@@ -455,7 +455,7 @@ def run(args: argparse.Namespace, state: dict[str, str]) -> Report:
     todo = cached.missing(texts, "document")
     t = time.perf_counter()
     with progress(len(texts), "embed") as advance:
-        cached.embed(texts, "document", progress=advance)
+        cached.embed(texts, "document", batch_size=32, progress=advance)
     dt = time.perf_counter() - t
     where = f" (cache {cache_path})" if cache_path else ""
     if todo:
