@@ -313,3 +313,42 @@ def test_server_restart_between_two_queries_is_survived(durable: Durable) -> Non
     durable.crash()  # and a crash
     durable.start()
     assert [h.id for h in index.search(VectorQuery(q, k=5)).hits] == first
+
+
+async def test_adapters_survive_a_server_restart_between_two_queries(durable: Durable) -> None:
+    pytest.importorskip("langchain_core")
+    pytest.importorskip("llama_index.core")
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+
+    from redisvec.langchain import RedisVectorStore as LCStore
+    from redisvec.llama_index import RedisVectorStore as LIStore
+
+    lc = LCStore(
+        DeterministicFakeEmbedding(size=DIMS), index_name="lc_restart", redis_url=durable.url
+    )
+    texts = [f"passage {i}" for i in range(30)]
+    lc.add_texts(texts, ids=[str(i) for i in range(30)])
+    li = LIStore(index_name="li_restart", redis_url=durable.url)
+    vectors = np.random.default_rng(4).standard_normal((30, DIMS)).astype(np.float32)
+    li.add(
+        [TextNode(id_=str(i), text=f"t{i}", embedding=v.tolist()) for i, v in enumerate(vectors)]
+    )
+    query = VectorStoreQuery(query_embedding=vectors[11].tolist(), similarity_top_k=1)
+
+    def check() -> None:
+        assert lc.similarity_search(texts[3], k=1)[0].page_content == texts[3]
+        assert li.query(query).ids == ["11"]
+
+    async def acheck() -> None:
+        assert (await lc.asimilarity_search(texts[5], k=1))[0].page_content == texts[5]
+        assert (await li.aquery(query)).ids == ["11"]
+
+    check()
+    await acheck()
+    durable.crash()
+    durable.start()
+    check()
+    await acheck()
+    await lc.aclose()

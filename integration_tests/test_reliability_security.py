@@ -217,3 +217,37 @@ async def test_wrong_password_error_logs_and_reprs_never_show_it(
     texts += [r.getMessage() for r in caplog.records] + [caplog.text]
     leaked = [t for t in texts if SECRET in t]
     assert leaked == []
+
+
+async def test_adapters_over_tls_sync_and_async(tls: TLSEndpoint, admin: redis.Redis) -> None:
+    pytest.importorskip("langchain_core")
+    pytest.importorskip("llama_index.core")
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+
+    from redisvec.langchain import RedisVectorStore as LCStore
+    from redisvec.llama_index import RedisVectorStore as LIStore
+
+    config = ConnectionConfig(url=tls.url, ssl_ca_certs=tls.ca_file, ssl_cert_reqs="required")
+    before = tls.handshakes
+    name = f"sec_lc_{uuid.uuid4().hex[:8]}"
+    lc = LCStore(DeterministicFakeEmbedding(size=DIMS), index_name=name, connection=config)
+    texts = [f"text number {i}" for i in range(20)]
+    lc.add_texts(texts, ids=[str(i) for i in range(20)])
+    assert lc.similarity_search(texts[4], k=1)[0].page_content == texts[4]
+    assert (await lc.asimilarity_search(texts[7], k=1))[0].page_content == texts[7]
+    lc.drop_index(delete_documents=True)
+    await lc.aclose()
+
+    name = f"sec_li_{uuid.uuid4().hex[:8]}"
+    li = LIStore(index_name=name, connection=config)
+    vectors = np.random.default_rng(5).standard_normal((20, DIMS)).astype(np.float32)
+    li.add(
+        [TextNode(id_=str(i), text=f"t{i}", embedding=v.tolist()) for i, v in enumerate(vectors)]
+    )
+    query = VectorStoreQuery(query_embedding=vectors[9].tolist(), similarity_top_k=1)
+    assert li.query(query).ids == ["9"]
+    assert (await li.aquery(query)).ids == ["9"]
+    admin.execute_command("FT.DROPINDEX", name, "DD")
+    assert tls.handshakes - before >= 4  # sync and async clients of both stores went through TLS
