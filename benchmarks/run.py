@@ -20,6 +20,7 @@ re-executes itself in the redisvec environment (which also holds matplotlib, for
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -37,7 +38,7 @@ ROOT = HERE.parent
 VENVS = HERE / ".venvs"
 DATA = HERE / ".data"
 LOGS = HERE / ".logs"
-SEED = 20261125
+SEED = 20261126  # v2: clustered corpus
 JOB_TIMEOUT = 600.0
 
 
@@ -151,8 +152,12 @@ def ensure_env(env: Env, base_python: str) -> Path:
 
 
 def ensure_data(size: Size) -> dict[tuple[int, int], float]:
-    """Random unit vectors from a fixed seed, saved once; returns the range radius per (dims, n):
-    the median over the queries of the exact 10th-nearest cosine distance."""
+    """Unit vectors from a fixed seed, saved once, and the range radius per (dims, n): the
+    median over the queries of the exact 10th-nearest cosine distance.
+
+    Documents are drawn around 64 random centres (real embeddings cluster; uniformly random
+    high-dimensional vectors are all nearly equidistant, which no real corpus is, and which
+    makes HNSW's recall meaningless). Queries are documents' centres plus fresh noise."""
     import numpy as np
 
     DATA.mkdir(exist_ok=True)
@@ -163,10 +168,13 @@ def ensure_data(size: Size) -> dict[tuple[int, int], float]:
         vpath, qpath = DATA / f"vectors_{dims}.npy", DATA / f"queries_{dims}.npy"
         if not (vpath.exists() and qpath.exists()):
             rng = np.random.default_rng(SEED + dims)
+            centres = rng.standard_normal((64, dims)).astype(np.float32)
+            centres /= np.linalg.norm(centres, axis=1, keepdims=True)
             for path, rows in ((vpath, n_max), (qpath, q_max)):
-                x = rng.standard_normal((rows, dims)).astype(np.float32)
+                noise = rng.standard_normal((rows, dims)).astype(np.float32) / np.sqrt(dims)
+                x = centres[rng.integers(0, len(centres), rows)] + 1.0 * noise
                 x /= np.linalg.norm(x, axis=1, keepdims=True)
-                np.save(path, x)
+                np.save(path, x.astype(np.float32))
         vectors, queries = np.load(vpath), np.load(qpath)[: size.q]
         for (d, _), n in size.n.items():
             if d == dims:
@@ -205,9 +213,9 @@ class Worker:
             raise RuntimeError(f"worker {self.spec.key} gave no answer; its log ends:\n{tail}")
         return json.loads(line)  # type: ignore[no-any-return]
 
-    def run(self, url: str, case: dict[str, Any]) -> dict[str, Any]:
+    def call(self, op: str, **fields: Any) -> dict[str, Any]:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"op": "run", "url": url, "case": case}) + "\n")
+        self.proc.stdin.write(json.dumps({"op": op, **fields}) + "\n")
         self.proc.stdin.flush()
         return self._read(JOB_TIMEOUT)
 
@@ -225,8 +233,18 @@ class Worker:
 # -- the run ----------------------------------------------------------------------------------
 
 
-def flush(client: Any) -> None:
-    client.execute_command("FLUSHALL", "SYNC")
+def cleanup(client: Any, index: str, prefix: str) -> None:
+    """Remove one job's index and keys (never FLUSHALL: REDIS_URL may be someone's server), and
+    wait for lazy freeing, so the next job's memory delta starts from a settled server."""
+    with contextlib.suppress(Exception):  # the job may have failed before creating it
+        client.execute_command("FT.DROPINDEX", index, "DD")
+    for key in client.scan_iter(match=prefix + "*", count=1000):
+        client.unlink(key)
+    deadline = time.monotonic() + 10
+    while int(client.info("memory").get("lazyfree_pending_objects", 0)) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.01)
 
 
 def server_info(client: Any) -> dict[str, str]:
@@ -259,33 +277,108 @@ def machine_info() -> dict[str, str]:
     }
 
 
-def plan(size: Size, variants: list[VariantSpec], radii: dict[tuple[int, int], float]) -> list:
-    """(round, variant, case) jobs: per round, per case, every variant in a rotated order."""
-    jobs = []
-    cases = sorted(size.n, key=lambda c: (c[0], c[1]))
-    for rnd in range(size.rounds):
-        for ci, (dims, algo) in enumerate(cases):
-            n = size.n[(dims, algo)]
-            shift = (rnd + ci) % len(variants)
-            order = variants[shift:] + variants[:shift]
-            base = {
-                "case": f"{dims}/{algo}",
-                "dims": dims,
-                "algo": algo,
-                "n": n,
-                "q": size.q,
-                "q_async": size.q_async,
-                "radius": radii[(dims, n)],
-                "data_dir": str(DATA),
-                "round": rnd,
-            }
-            for spec in order:
-                jobs.append((spec, {**base, "dtype": "float32", "tasks": ["query", "async"]}))
-                if spec.key in FP16_VARIANTS:
-                    jobs.append((spec, {**base, "dtype": "float16", "tasks": ["recall"]}))
-                if spec.key == "raw" and rnd == 0:
-                    jobs.append((spec, {**base, "dtype": "none", "tasks": []}))
-    return jobs
+BLOCK = 10  # queries per interleaved block
+
+
+def _rotate(items: list[Any], shift: int) -> list[Any]:
+    shift %= max(len(items), 1)
+    return items[shift:] + items[:shift]
+
+
+class Run:
+    """Drives the workers through the rounds and collects their answers."""
+
+    def __init__(self, url: str, client: Any, workers: dict[str, Worker], size: Size) -> None:
+        self.url, self.client, self.workers, self.size = url, client, workers, size
+        self.results: list[dict[str, Any]] = []
+        self.errors: list[str] = []
+        self.count = 0
+
+    def _ok(self, spec: VariantSpec, case: dict[str, Any], answer: dict[str, Any]) -> bool:
+        if "error" in answer:
+            self.errors.append(f"{spec.key} {case['case']} {case['dtype']}: {answer['error']}")
+            log(f"ERROR {self.errors[-1]}\n{answer.get('traceback', '')}")
+            return False
+        return True
+
+    def _case(self, spec: VariantSpec, base: dict[str, Any], dtype: str) -> dict[str, Any]:
+        self.count += 1
+        tag = f"{os.getpid()}_{self.count}"
+        return {
+            **base,
+            "dtype": dtype,
+            "index": f"bench_{spec.key}_{tag}",
+            "prefix": f"bench:{spec.key}:{tag}:",
+            "sid": tag,
+        }
+
+    def _done(self, spec: VariantSpec, case: dict[str, Any], answer: dict[str, Any]) -> None:
+        cleanup(self.client, case["index"], case["prefix"])
+        if not self._ok(spec, case, answer):
+            return
+        answer.update(key=spec.key, dtype=case["dtype"], round=case["round"])
+        self.results.append(answer)
+        log(
+            f"r{case['round']} {case['case']:>9} {case['dtype']:<7} {spec.key:<20} "
+            f"ingest {answer['ingest_docs_per_s']:8.0f}/s"
+            + (f"  knn p50 {answer['knn_p50_ms']:.2f} ms" if "knn_p50_ms" in answer else "")
+        )
+
+    def case(self, rnd: int, ci: int, base: dict[str, Any], variants: list[VariantSpec]) -> None:
+        """One case of one round: every variant ingests (in turn), then their queries run in
+        interleaved blocks, then each async measure; float16 / no-vector runs only ingest and
+        measure memory and recall."""
+        q = self.size.q
+        live: list[tuple[VariantSpec, dict[str, Any], list[str]]] = []
+        for spec in _rotate(variants, rnd + ci):
+            w = self.workers[spec.key]
+            dtypes = ["float32"]
+            if spec.key in FP16_VARIANTS:
+                dtypes.append("float16")
+            if spec.key == "raw" and rnd == 0:
+                dtypes.append("none")
+            for dtype in dtypes:
+                case = self._case(spec, base, dtype)
+                answer = w.call("setup", sid=case["sid"], url=self.url, case=case)
+                if not self._ok(spec, case, answer):
+                    cleanup(self.client, case["index"], case["prefix"])
+                    continue
+                if dtype == "float32":
+                    live.append((spec, case, answer["kinds"]))
+                    continue
+                if dtype == "float16":
+                    w.call("queries", sid=case["sid"], kind="knn", start=0, count=q)
+                self._done(spec, case, w.call("finish", sid=case["sid"]))
+        for block, start in enumerate(range(0, q, BLOCK)):
+            for spec, case, kinds in _rotate(live, block):
+                for kind in kinds:
+                    answer = self.workers[spec.key].call(
+                        "queries", sid=case["sid"], kind=kind, start=start,
+                        count=min(BLOCK, q - start),
+                    )  # fmt: skip
+                    self._ok(spec, case, answer)
+        for spec, case, _ in live:
+            self._ok(spec, case, self.workers[spec.key].call("async", sid=case["sid"]))
+        for spec, case, _ in live:
+            self._done(spec, case, self.workers[spec.key].call("finish", sid=case["sid"]))
+
+    def all(self, variants: list[VariantSpec], radii: dict[tuple[int, int], float]) -> None:
+        cases = sorted(self.size.n)
+        for rnd in range(self.size.rounds):
+            for ci, (dims, algo) in enumerate(cases):
+                n = self.size.n[(dims, algo)]
+                base = {
+                    "case": f"{dims}/{algo}",
+                    "dims": dims,
+                    "algo": algo,
+                    "n": n,
+                    "q": self.size.q,
+                    "q_async": self.size.q_async,
+                    "radius": radii[(dims, n)],
+                    "data_dir": str(DATA),
+                    "round": rnd,
+                }
+                self.case(rnd, ci, base, variants)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,30 +454,10 @@ def main(argv: list[str] | None = None) -> int:
         log("the raw floor could not start; nothing to compare with")
         return 1
     active = [v for v in variants if v.key in workers]
-    results: list[dict[str, Any]] = []
-    errors: list[str] = []
+    run = Run(url, client, workers, size)
     try:
-        jobs = plan(size, active, radii)
-        for i, (spec, case) in enumerate(jobs):
-            flush(client)
-            case = {
-                **case,
-                "index": f"bench_{spec.key}_{i}",
-                "prefix": f"bench:{spec.key}:{i}:",
-            }
-            answer = workers[spec.key].run(url, case)
-            flush(client)
-            if "error" in answer:
-                errors.append(f"{spec.key} {case['case']} {case['dtype']}: {answer['error']}")
-                log(f"ERROR {errors[-1]}\n{answer.get('traceback', '')}")
-                continue
-            answer.update(key=spec.key, dtype=case["dtype"], round=case["round"])
-            results.append(answer)
-            log(
-                f"{i + 1}/{len(jobs)} r{case['round']} {case['case']:>9} {case['dtype']:<7} "
-                f"{spec.key:<20} ingest {answer['ingest_docs_per_s']:8.0f}/s"
-                + (f"  knn p50 {answer['knn_p50_ms']:.2f} ms" if "knn_p50_ms" in answer else "")
-            )
+        run.all(active, radii)
+        results, errors = run.results, run.errors
         meta = {
             "machine": machine_info(),
             "server": server_info(client),

@@ -22,7 +22,7 @@ import platform
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,16 +167,6 @@ def _exact_topk(data: Data, qi: int, category: str | None) -> list[int]:
     return [int(i) for i in np.argsort(-sims, kind="stable")[:K]]
 
 
-def _time_calls(call: Callable[[int], Any], count: int) -> tuple[list[float], list[Any]]:
-    times, results = [], []
-    for i in range(count):
-        t0 = time.perf_counter()
-        res = call(i)
-        times.append(time.perf_counter() - t0)
-        results.append(res)
-    return times, results
-
-
 async def _async_throughput(v: Variant, count: int) -> tuple[float, float]:
     await v.aopen()
     try:
@@ -202,92 +192,106 @@ async def _async_throughput(v: Variant, count: int) -> tuple[float, float]:
         await v.aclose()
 
 
-def run_case(variant_cls: type[Variant], url: str, case: dict[str, Any]) -> dict[str, Any]:
-    """Create, ingest, measure memory, query, check; returns the measures as a flat dict."""
-    data = make_data(case["data_dir"], case["dims"], case["n"], max(case["q"], case["q_async"]))
-    r = redis.Redis.from_url(url)
-    out: dict[str, Any] = {"variant": variant_cls.name, "case": case["case"], "n": data.n}
-    checks: list[str] = []
-    mem0 = _used_memory(r)
-    v = variant_cls(url, case, data)
-    try:
-        v.create()
-        gc.collect()
-        t0 = time.perf_counter()
-        v.ingest()
-        elapsed = time.perf_counter() - t0
-        out["ingest_docs_per_s"] = data.n / elapsed
-        docs = _num_docs(r, v.index_name)
-        if docs != data.n:
-            checks.append(f"index has {docs} docs after ingesting {data.n}")
-        out["mem_bytes_per_doc"] = (_used_memory(r) - mem0) / data.n
-        tasks = case["tasks"]
-        if case["dtype"] != "none" and ("query" in tasks or "recall" in tasks):
-            _queries(v, data, case, out, checks, full="query" in tasks)
-        if "async" in tasks:
-            seq, conc = asyncio.run(_async_throughput(v, case["q_async"]))
-            out["async_seq_qps"] = seq
-            out["async_conc_qps"] = conc
-            out["async_speedup"] = conc / seq
-    finally:
-        v.close()
-        r.close()
-    out["checks"] = checks
-    return out
+class Session:
+    """One variant on one case: set up (ingest, memory), then blocks of timed queries sent by
+    the runner interleaved with the other variants' blocks, then the async measure, then the
+    summary. Interleaving in blocks of a few queries is what makes latency ratios stable on a
+    shared machine: a burst of noise hits every variant, not the one that happened to run."""
 
+    def __init__(self, variant_cls: type[Variant], url: str, case: dict[str, Any]) -> None:
+        self.case = case
+        self.data = make_data(
+            case["data_dir"], case["dims"], case["n"], max(case["q"], case["q_async"])
+        )
+        self.out: dict[str, Any] = {"variant": variant_cls.name, "case": case["case"]}
+        self.checks: list[str] = []
+        self.times: dict[str, list[float]] = {"knn": [], "filtered": [], "range": []}
+        self.recall: list[float] = []
+        self.range_hits = 0
+        r = redis.Redis.from_url(url)
+        try:
+            mem0 = _used_memory(r)
+            self.v = variant_cls(url, case, self.data)
+            self.v.create()
+            gc.collect()
+            t0 = time.perf_counter()
+            self.v.ingest()
+            elapsed = time.perf_counter() - t0
+            self.out["ingest_docs_per_s"] = self.data.n / elapsed
+            docs = _num_docs(r, self.v.index_name)
+            if docs != self.data.n:
+                self.checks.append(f"index has {docs} docs after ingesting {self.data.n}")
+            self.out["mem_bytes_per_doc"] = (_used_memory(r) - mem0) / self.data.n
+        finally:
+            r.close()
+        if case["dtype"] != "none":
+            for i in range(min(10, case["q"])):  # warm up connections and lazy initialisation
+                self.v.knn(i, False)
+                self.v.knn(i, True)
+                if self.v.supports_range:
+                    self.v.range(i, case["radius"])
 
-def _queries(
-    v: Variant,
-    data: Data,
-    case: dict[str, Any],
-    out: dict[str, Any],
-    checks: list[str],
-    full: bool,
-) -> None:
-    """KNN latency and recall; with ``full`` also filtered KNN and range latency."""
-    q = case["q"]
-    for i in range(min(10, q)):  # warm up connections and lazy initialisation
-        v.knn(i, False)
-        v.knn(i, True)
-    gc.collect()
-    times, results = _time_calls(lambda i: v.knn(i, False), q)
-    out["knn_p50_ms"], out["knn_p95_ms"] = _percentiles(times)
-    found = [[index_of_text(t) for t in v.texts_of(res)] for res in results]
-    exact = [_exact_topk(data, i, None) for i in range(q)]
-    out["recall_at_10"] = float(np.mean([len(set(f) & set(e)) / K for f, e in zip(found, exact)]))
-    if any(len(f) != K for f in found):
-        checks.append("a KNN query returned fewer than K results")
-    if not full:
-        return
+    def kinds(self) -> list[str]:
+        return ["knn", "filtered", "range"] if self.v.supports_range else ["knn", "filtered"]
 
-    times, results = _time_calls(lambda i: v.knn(i, True), q)
-    out["knn_filtered_p50_ms"], out["knn_filtered_p95_ms"] = _percentiles(times)
-    for i, res in enumerate(results):
-        got = [index_of_text(t) for t in v.texts_of(res)]
-        wrong = [g for g in got if data.categories[g] != data.query_category(i)]
-        if wrong or len(got) != K:
-            checks.append(f"filtered query {i}: {len(got)} hits, {len(wrong)} off-category")
-            break
-        if v.algo == "FLAT" and v.dtype == "float32":
-            missing = set(_exact_topk(data, i, data.query_category(i))) - set(got)
-            if len(missing) > 1:
-                checks.append(f"filtered FLAT query {i} missed {sorted(missing)}")
-                break
+    def queries(self, kind: str, start: int, count: int) -> None:
+        """Time queries ``start .. start+count-1`` of one kind, then check what they returned."""
+        v, radius = self.v, self.case["radius"]
+        calls = {
+            "knn": lambda i: v.knn(i, False),
+            "filtered": lambda i: v.knn(i, True),
+            "range": lambda i: v.range(i, radius),
+        }
+        call = calls[kind]
+        results = []
+        for i in range(start, start + count):
+            t0 = time.perf_counter()
+            res = call(i)
+            self.times[kind].append(time.perf_counter() - t0)
+            results.append(res)
+        for i, res in zip(range(start, start + count), results):
+            self._check(kind, i, [index_of_text(t) for t in v.texts_of(res)])
 
-    if v.supports_range:
-        radius = case["radius"]
-        times, results = _time_calls(lambda i: v.range(i, radius), q)
-        out["range_p50_ms"], out["range_p95_ms"] = _percentiles(times)
-        hits = 0
-        for i, res in enumerate(results):
-            got = [index_of_text(t) for t in v.texts_of(res)]
-            hits += len(got)
+    def _check(self, kind: str, i: int, got: list[int]) -> None:
+        data, v = self.data, self.v
+        if kind == "knn":
+            self.recall.append(len(set(got) & set(_exact_topk(data, i, None))) / K)
+            if len(got) != K:
+                self.checks.append(f"KNN query {i} returned {len(got)} results, not {K}")
+        elif kind == "filtered":
+            wrong = [g for g in got if data.categories[g] != data.query_category(i)]
+            if wrong or len(got) != K:
+                self.checks.append(
+                    f"filtered query {i}: {len(got)} hits, {len(wrong)} off-category"
+                )
+            elif v.algo == "FLAT" and v.dtype == "float32":
+                missing = set(_exact_topk(data, i, data.query_category(i))) - set(got)
+                if len(missing) > 1:
+                    self.checks.append(f"filtered FLAT query {i} missed {sorted(missing)}")
+        else:
+            self.range_hits += len(got)
             if got:
                 far = 1.0 - float(np.min(data.vectors[got] @ data.queries[i]))
-                if far > radius + 1e-3:
-                    checks.append(f"range query {i} returned a doc at distance {far} > {radius}")
-                    break
-        out["range_mean_hits"] = hits / q
+                if far > self.case["radius"] + 1e-3:
+                    self.checks.append(f"range query {i} returned a doc at distance {far:.4f}")
+
+    def run_async(self) -> None:
+        seq, conc = asyncio.run(_async_throughput(self.v, self.case["q_async"]))
+        self.out.update(async_seq_qps=seq, async_conc_qps=conc, async_speedup=conc / seq)
+
+    def finish(self) -> dict[str, Any]:
+        self.v.close()
+        names = {"knn": "knn", "filtered": "knn_filtered", "range": "range"}
+        for kind, samples in self.times.items():
+            if samples:
+                p50, p95 = _percentiles(samples)
+                self.out[f"{names[kind]}_p50_ms"], self.out[f"{names[kind]}_p95_ms"] = p50, p95
+        if self.recall:
+            self.out["recall_at_10"] = float(np.mean(self.recall))
+        if self.times["range"]:
+            self.out["range_mean_hits"] = self.range_hits / len(self.times["range"])
+        self.out["checks"] = self.checks[:5]
+        return self.out
 
 
 # -- the protocol ---------------------------------------------------------------------------
@@ -321,11 +325,27 @@ def serve(variant_cls: type[Variant]) -> None:
             "versions": _versions(variant_cls.packages),
         }
     )
+    sessions: dict[str, Session] = {}
     for line in sys.stdin:
         job = json.loads(line)
-        if job.get("op") == "quit":
+        op = job["op"]
+        if op == "quit":
             break
         try:
-            send(run_case(variant_cls, job["url"], job["case"]))
+            if op == "setup":
+                session = Session(variant_cls, job["url"], job["case"])
+                sessions[job["sid"]] = session
+                send({"kinds": session.kinds(), **session.out})
+            elif op == "queries":
+                sessions[job["sid"]].queries(job["kind"], job["start"], job["count"])
+                send({"ok": True})
+            elif op == "async":
+                sessions[job["sid"]].run_async()
+                send({"ok": True})
+            elif op == "finish":
+                send(sessions.pop(job["sid"]).finish())
+            else:
+                send({"error": f"unknown op {op!r}"})
         except Exception as exc:  # report, keep serving: one failed case is not the whole run
+            sessions.pop(job.get("sid", ""), None)
             send({"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
