@@ -100,6 +100,10 @@ def _denied_text(index: str, text: str) -> str:
     )
 
 
+def _already_exists(exc: redis.ResponseError) -> bool:
+    return "already exists" in str(exc).lower()
+
+
 class _IndexCore(Generic[ClientT]):
     """What both twins share: the schema, the client, and every non-I/O step."""
 
@@ -329,7 +333,13 @@ class SearchIndex(_IndexCore[redis.Redis]):
                 return
             else:
                 raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
-        self._call("FT.CREATE", *self.schema.ft_create_args())
+        try:
+            self._call("FT.CREATE", *self.schema.ft_create_args())
+        except redis.ResponseError as exc:
+            # Another writer created it between our check and FT.CREATE: adopt theirs if it fits.
+            if not (exist_ok and _already_exists(exc)):
+                raise
+            self.check_schema()
 
     def drop(self, *, delete_documents: bool = False) -> None:
         args = ["FT.DROPINDEX", self.name] + (["DD"] if delete_documents else [])
@@ -482,7 +492,12 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
                 return
             else:
                 raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
-        await self._call("FT.CREATE", *self.schema.ft_create_args())
+        try:
+            await self._call("FT.CREATE", *self.schema.ft_create_args())
+        except redis.ResponseError as exc:
+            if not (exist_ok and _already_exists(exc)):
+                raise
+            await self.check_schema()
 
     async def drop(self, *, delete_documents: bool = False) -> None:
         args = ["FT.DROPINDEX", self.name] + (["DD"] if delete_documents else [])

@@ -209,8 +209,8 @@ class DocumentLayout:
             record[self.node_field] = node
         for fld in self.indexed:
             value = metadata.get(fld.name)
-            if value is None:
-                continue
+            if value is None or (isinstance(value, (str, list, tuple)) and len(value) == 0):
+                continue  # not indexed, so "is missing / is empty" filters find it
             if isinstance(value, Mapping):
                 raise SchemaError(
                     f"metadata field {fld.name!r} is indexed as {fld.type} but its value is a "

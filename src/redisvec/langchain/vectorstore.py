@@ -305,14 +305,9 @@ class RedisVectorStore(VectorStore):
                 schema = self._to_create(vectors)
                 if schema is None:
                     return None
-                try:
-                    SearchIndex(schema, client).create(exist_ok=True)
-                    self._schema = schema
-                except redis.ResponseError as exc:
-                    if not _already_exists(exc):
-                        raise
-                    # Another writer created it meanwhile: check that one instead.
-                    self._adopt(SearchIndex.from_existing(client, self.index_name).schema)
+                # exist_ok: a concurrent writer's index is adopted and checked by the core.
+                SearchIndex(schema, client).create(exist_ok=True)
+                self._schema = schema
         return SearchIndex(self._schema, client) if self._schema is not None else None
 
     async def _aindex(self, vectors: Sequence[Any] | None = None) -> AsyncSearchIndex | None:
@@ -324,14 +319,8 @@ class RedisVectorStore(VectorStore):
                 schema = self._to_create(vectors)
                 if schema is None:
                     return None
-                try:
-                    await AsyncSearchIndex(schema, client).create(exist_ok=True)
-                    self._schema = schema
-                except redis.ResponseError as exc:
-                    if not _already_exists(exc):
-                        raise
-                    existing = await AsyncSearchIndex.from_existing(client, self.index_name)
-                    self._adopt(existing.schema)
+                await AsyncSearchIndex(schema, client).create(exist_ok=True)
+                self._schema = schema
         return AsyncSearchIndex(self._schema, client) if self._schema is not None else None
 
     def drop_index(self, *, delete_documents: bool = True) -> None:
@@ -690,10 +679,6 @@ class RedisVectorStore(VectorStore):
         return await self.amax_marginal_relevance_search_by_vector(
             vector, k, fetch_k, lambda_mult, filter, **kwargs
         )
-
-
-def _already_exists(exc: redis.ResponseError) -> bool:
-    return "already exists" in str(exc).lower()
 
 
 def _document(stored: StoredDocument) -> Document:

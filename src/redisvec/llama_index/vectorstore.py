@@ -371,9 +371,6 @@ class RedisVectorStore(BasePydanticVectorStore):
             record = self._layout.to_record(
                 text, embedding, metadata, doc_id=ref_doc_id, node=node_json
             )
-            for fld in self._layout.indexed:  # empty values are not indexed: they read as missing
-                if record.get(fld.name) in ("", [], ()):
-                    del record[fld.name]
             records.append(record)
             ids.append(node.node_id)
         return records, ids, len(embeddings[0])
