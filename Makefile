@@ -27,8 +27,10 @@ unit: install
 integration: install
 	$(BIN)/pytest -q integration_tests -m "not reliability"
 
+# Everything, the reliability tests (faults, cluster, 20 s soak: about a minute) included, so that
+# .ci/run, which runs only `make test`, runs them too.
 test: lint
-	$(BIN)/pytest -q tests integration_tests -m "not reliability"
+	$(BIN)/pytest -q tests integration_tests
 
 test-reliability: install
 	$(BIN)/pytest -q integration_tests -m reliability
