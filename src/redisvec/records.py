@@ -52,8 +52,12 @@ def _encode_hash_value(fld: Field | None, name: str, value: Any, schema: IndexSc
     kind = fld.type if fld is not None else None
     if kind == "tag":
         separator = str(getattr(fld, "separator", ","))
+        if type(value) is str and separator not in value:
+            return value  # the common case, short-cut: what _checked_tags returns for it
         return separator.join(_checked_tags(fld, name, value, schema))
     if kind == "numeric":
+        if type(value) is int and -(2**53) < value < 2**53:
+            return str(value)  # the common case, short-cut: what _number_text gives for it
         return _number_text(_number(name, value, schema))
     if kind == "geo":
         return _geo(name, value, schema)
@@ -169,7 +173,8 @@ def prepare_records(
         for i in id_list:
             if not i:
                 raise ValueError("an id is empty; ids must be non-empty strings")
-        key_list = [schema.key(i) for i in id_list]
+        prefix = schema.key_prefix  # once: it is computed on each access
+        key_list = [prefix + i for i in id_list]
 
     by_name = schema.fields_by_name
     is_json = schema.storage == "json"
