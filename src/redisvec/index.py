@@ -10,8 +10,10 @@ keys may live in any hash slot.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -361,9 +363,18 @@ class SearchIndex(_IndexCore[redis.Redis]):
                 raise
             self.check_schema()
 
-    def drop(self, *, delete_documents: bool = False) -> None:
+    def drop(self, *, delete_documents: bool = False, timeout: float = 60.0) -> None:
+        """Drop the index; with ``delete_documents`` also every document it indexes.
+
+        ``FT.DROPINDEX DD`` deletes only documents already indexed: a document still waiting for
+        the background scan (after a create over existing data) would survive, so this waits for
+        the scan to finish first (up to ``timeout`` seconds)."""
         args = ["FT.DROPINDEX", self.name] + (["DD"] if delete_documents else [])
         with contextlib.suppress(IndexNotFoundError):
+            if delete_documents:
+                deadline = time.monotonic() + timeout
+                while self.info().indexing and time.monotonic() < deadline:
+                    time.sleep(0.02)
             self._call(*args)
 
     def info(self) -> IndexInfo:
@@ -519,9 +530,13 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
                 raise
             await self.check_schema()
 
-    async def drop(self, *, delete_documents: bool = False) -> None:
+    async def drop(self, *, delete_documents: bool = False, timeout: float = 60.0) -> None:
         args = ["FT.DROPINDEX", self.name] + (["DD"] if delete_documents else [])
         with contextlib.suppress(IndexNotFoundError):
+            if delete_documents:
+                deadline = time.monotonic() + timeout
+                while (await self.info()).indexing and time.monotonic() < deadline:
+                    await asyncio.sleep(0.02)
             await self._call(*args)
 
     async def info(self) -> IndexInfo:
