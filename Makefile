@@ -17,8 +17,8 @@ $(VENV)/.installed-$(EXTRAS): pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed-$(EXTRAS)
 
 lint: install
-	$(BIN)/ruff check src tests integration_tests examples benchmarks
-	$(BIN)/ruff format --check src tests integration_tests examples benchmarks
+	$(BIN)/ruff check conftest.py src tests integration_tests examples benchmarks
+	$(BIN)/ruff format --check conftest.py src tests integration_tests examples benchmarks
 	$(BIN)/mypy
 
 unit: install
