@@ -77,6 +77,20 @@ def _text(value: Any) -> Any:
     return value
 
 
+_RESULTS = (b"results", "results")
+_ATTRIBUTES = (b"extra_attributes", "extra_attributes")
+_SCORE = (b"score", "score")
+_ID = (b"id", "id")
+_TOTAL = (b"total_results", "total_results")
+
+
+def _get(mapping: Mapping[Any, Any], key: tuple[bytes, str]) -> Any:
+    """``mapping[key]`` whether the reply's keys are bytes or str (no copy of the mapping: this
+    runs for every hit of every query)."""
+    value = mapping.get(key[0])
+    return mapping.get(key[1]) if value is None else value
+
+
 def _pairs(flat: list[Any]) -> dict[str, Any]:
     return {_text(flat[i]): flat[i + 1] for i in range(0, len(flat) - 1, 2)}
 
@@ -86,20 +100,18 @@ def _raw_rows(
 ) -> tuple[int, list[tuple[str, float | None, dict[str, Any]]]]:
     """Both protocols -> (total, [(key, score, raw field map)])."""
     rows: list[tuple[str, float | None, dict[str, Any]]] = []
-    if isinstance(reply, dict):  # RESP3
-        reply = {_text(k): v for k, v in reply.items()}
-        for item in reply.get("results", []):
-            item = {_text(k): v for k, v in item.items()}
-            attrs = item.get("extra_attributes") or {}
-            score = item.get("score")
+    if isinstance(reply, dict):  # RESP3: keys are bytes, or str on a decode_responses client
+        for item in _get(reply, _RESULTS) or []:
+            attrs = _get(item, _ATTRIBUTES) or {}
+            score = _get(item, _SCORE)
             rows.append(
                 (
-                    _text(item["id"]),
+                    _text(_get(item, _ID)),
                     float(score) if score is not None else None,
                     {_text(k): v for k, v in attrs.items()},
                 )
             )
-        return int(reply.get("total_results", 0)), rows
+        return int(_get(reply, _TOTAL) or 0), rows
     total = int(reply[0])  # RESP2: total, key, [score], [fields], key, ...
     i = 1
     while i < len(reply):
@@ -136,6 +148,8 @@ def parse_search_reply(
     vf = schema.vector_fields[0] if schema.vector_fields else None
     codec = codec_for(schema, vf) if vf is not None and decode_vector else None
     is_json = schema.storage == "json"
+    # schema.id_from_key, with the prefixes sorted once per reply instead of once per hit
+    prefixes = [p for p in sorted(schema.key_prefixes, key=len, reverse=True) if p]
     hits = []
     for key, score, raw in rows:
         distance = raw.pop(DISTANCE_ALIAS, None)
@@ -154,7 +168,7 @@ def parse_search_reply(
             vector = _decode_vector(vector_raw, codec, is_json)
         hits.append(
             Hit(
-                id=schema.id_from_key(key),
+                id=next((key[len(p) :] for p in prefixes if key.startswith(p)), key),
                 key=key,
                 fields=fields,
                 distance=float(_text(distance)) if distance is not None else None,
