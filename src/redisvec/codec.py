@@ -149,6 +149,18 @@ class VectorCodec:
         return [row.tobytes() for row in np.ascontiguousarray(stored)]
 
     def encode(self, vector: VectorLike) -> bytes:
+        # Short-cut for the common query vector, a 1-D float ndarray of the right size: converted
+        # and checked directly (a value out of float32's range turns inf and takes the full path,
+        # which raises the same error as for a batch). float16 and the rest take the full path.
+        if (
+            isinstance(vector, np.ndarray)
+            and vector.shape == (self.dims,)
+            and vector.dtype.kind == "f"
+            and self.datatype in ("float32", "float64")
+        ):
+            stored = vector.astype(self.dtype, copy=False)
+            if np.isfinite(stored).all():
+                return stored.tobytes()
         return self.encode_batch([vector])[0]
 
     def to_json_batch(self, vectors: Sequence[VectorLike] | npt.NDArray[Any]) -> list[list[float]]:

@@ -91,6 +91,22 @@ def _get(mapping: Mapping[Any, Any], key: tuple[bytes, str]) -> Any:
     return mapping.get(key[1]) if value is None else value
 
 
+def _texts(raw: dict[str, Any]) -> dict[str, Any]:
+    """``{k: _text(v)}``, inlined for the common all-UTF-8 case (it runs for every hit)."""
+    try:
+        return {k: v.decode() if type(v) is bytes else v for k, v in raw.items()}
+    except UnicodeDecodeError:
+        return {k: _text(v) for k, v in raw.items()}
+
+
+def _strip(key: str, prefixes: list[str]) -> str:
+    """`IndexSchema.id_from_key` given the non-empty prefixes, longest first."""
+    for p in prefixes:
+        if key.startswith(p):
+            return key[len(p) :]
+    return key
+
+
 def _pairs(flat: list[Any]) -> dict[str, Any]:
     return {_text(flat[i]): flat[i + 1] for i in range(0, len(flat) - 1, 2)}
 
@@ -162,13 +178,13 @@ def parse_search_reply(
                 vector_raw = fields.pop(vf.name, vector_raw)
             fields.update({k: _text(v) for k, v in raw.items()})
         else:
-            fields = {k: _text(v) for k, v in raw.items()}
+            fields = _texts(raw)
         vector = None
         if codec is not None and vector_raw is not None:
             vector = _decode_vector(vector_raw, codec, is_json)
         hits.append(
             Hit(
-                id=next((key[len(p) :] for p in prefixes if key.startswith(p)), key),
+                id=_strip(key, prefixes),
                 key=key,
                 fields=fields,
                 distance=float(_text(distance)) if distance is not None else None,
