@@ -105,7 +105,7 @@ FULL = Size(
     n={(384, "FLAT"): 5000, (384, "HNSW"): 3000, (1536, "FLAT"): 5000, (1536, "HNSW"): 2000},
     q=100,
     q_async=160,
-    rounds=3,
+    rounds=5,
 )
 QUICK = Size(
     n={(384, "FLAT"): 300, (384, "HNSW"): 300, (1536, "FLAT"): 300, (1536, "HNSW"): 300},

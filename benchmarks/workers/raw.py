@@ -40,8 +40,9 @@ class Raw(Variant):
 
     def ingest(self) -> None:
         d = self.data
-        blob = d.vectors.astype(self.np_dtype, copy=False).tobytes()
-        width = self.dims * np.dtype(self.np_dtype).itemsize
+        # one numpy conversion for the whole batch, then each row's bytes (faster than slicing
+        # one tobytes() blob, which copies every vector twice)
+        blobs = [row.tobytes() for row in d.vectors.astype(self.np_dtype, copy=False)]
         with_vector = self.dtype != "none"
         prefix = self.prefix
         for start in range(0, d.n, BATCH):
@@ -52,7 +53,7 @@ class Raw(Variant):
                     "text", d.texts[i], "category", d.categories[i], "year", d.years[i],
                 ]  # fmt: skip
                 if with_vector:
-                    args += ["embedding", blob[i * width : (i + 1) * width]]
+                    args += ["embedding", blobs[i]]
                 pipe.execute_command(*args)
             pipe.execute()
 
