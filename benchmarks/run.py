@@ -233,6 +233,24 @@ class Worker:
 # -- the run ----------------------------------------------------------------------------------
 
 
+def _server_cpu(client: Any) -> float:
+    info = client.info("cpu")
+    return sum(float(info.get(k, 0)) for k in ("used_cpu_sys", "used_cpu_user",
+               "used_cpu_sys_children", "used_cpu_user_children"))  # fmt: skip
+
+
+def settle(client: Any, limit: float = 5.0, step: float = 0.1) -> None:
+    """Wait until the server is idle (under 5% CPU over ``step`` seconds, its threads and forks
+    included): dropping an index frees memory and collects garbage in the background (threads,
+    a forked GC), which on a 2-core machine would slow whichever variant ran next."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        cpu0, t0 = _server_cpu(client), time.monotonic()
+        time.sleep(step)
+        if (_server_cpu(client) - cpu0) / (time.monotonic() - t0) < 0.05:
+            return
+
+
 def cleanup(client: Any, index: str, prefix: str) -> None:
     """Remove one job's index and keys (never FLUSHALL: REDIS_URL may be someone's server), and
     wait for lazy freeing, so the next job's memory delta starts from a settled server."""
@@ -278,6 +296,7 @@ def machine_info() -> dict[str, str]:
 
 
 BLOCK = 10  # queries per interleaved block
+CHUNK = 1000  # documents per interleaved ingestion chunk
 
 
 def _rotate(items: list[Any], shift: int) -> list[Any]:
@@ -325,11 +344,12 @@ class Run:
         )
 
     def case(self, rnd: int, ci: int, base: dict[str, Any], variants: list[VariantSpec]) -> None:
-        """One case of one round: every variant ingests (in turn), then their queries run in
-        interleaved blocks, then each async measure; float16 / no-vector runs only ingest and
-        measure memory and recall."""
-        q = self.size.q
-        live: list[tuple[VariantSpec, dict[str, Any], list[str]]] = []
+        """One case of one round. The float32 sessions of every variant are created, then fed
+        the corpus in interleaved chunks, then queried in interleaved blocks, then each runs its
+        async measure. float16 / no-vector sessions only ingest and measure memory and recall,
+        one at a time."""
+        q, n = self.size.q, base["n"]
+        live: list[tuple[VariantSpec, dict[str, Any]]] = []
         for spec in _rotate(variants, rnd + ci):
             w = self.workers[spec.key]
             dtypes = ["float32"]
@@ -339,27 +359,45 @@ class Run:
                 dtypes.append("none")
             for dtype in dtypes:
                 case = self._case(spec, base, dtype)
+                settle(self.client)
                 answer = w.call("setup", sid=case["sid"], url=self.url, case=case)
                 if not self._ok(spec, case, answer):
                     cleanup(self.client, case["index"], case["prefix"])
                     continue
                 if dtype == "float32":
-                    live.append((spec, case, answer["kinds"]))
+                    live.append((spec, case))
                     continue
-                if dtype == "float16":
+                answer = w.call("ingest", sid=case["sid"], start=0, stop=n)
+                if self._ok(spec, case, answer):
+                    answer = w.call("ready", sid=case["sid"])
+                if self._ok(spec, case, answer) and dtype == "float16":
                     w.call("queries", sid=case["sid"], kind="knn", start=0, count=q)
                 self._done(spec, case, w.call("finish", sid=case["sid"]))
+        for chunk, start in enumerate(range(0, n, CHUNK)):
+            for spec, case in _rotate(live, chunk):
+                settle(self.client, step=0.05)
+                answer = self.workers[spec.key].call(
+                    "ingest", sid=case["sid"], start=start, stop=min(start + CHUNK, n)
+                )
+                self._ok(spec, case, answer)
+        kinds: dict[str, list[str]] = {}
+        for spec, case in live:
+            answer = self.workers[spec.key].call("ready", sid=case["sid"])
+            if self._ok(spec, case, answer):
+                kinds[case["sid"]] = answer["kinds"]
+        live = [(spec, case) for spec, case in live if case["sid"] in kinds]
         for block, start in enumerate(range(0, q, BLOCK)):
-            for spec, case, kinds in _rotate(live, block):
-                for kind in kinds:
+            for spec, case in _rotate(live, block):
+                for kind in kinds[case["sid"]]:
                     answer = self.workers[spec.key].call(
                         "queries", sid=case["sid"], kind=kind, start=start,
                         count=min(BLOCK, q - start),
                     )  # fmt: skip
                     self._ok(spec, case, answer)
-        for spec, case, _ in live:
+        for spec, case in live:
+            settle(self.client, step=0.05)
             self._ok(spec, case, self.workers[spec.key].call("async", sid=case["sid"]))
-        for spec, case, _ in live:
+        for spec, case in live:
             self._done(spec, case, self.workers[spec.key].call("finish", sid=case["sid"]))
 
     def all(self, variants: list[VariantSpec], radii: dict[tuple[int, int], float]) -> None:
@@ -394,6 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         help="no virtual environments: run every worker with this interpreter (variants whose "
         "packages are missing are reported as unavailable)",
     )
+    parser.add_argument("--cases", help="comma-separated dims/algorithm, e.g. 384/HNSW,1536/FLAT")
     parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md and the PNG go")
     parser.add_argument("--in-runner-env", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -423,6 +462,11 @@ def main(argv: list[str] | None = None) -> int:
     size = QUICK if args.quick else FULL
     if args.rounds:
         size = Size(size.n, size.q, size.q_async, args.rounds)
+    if args.cases:
+        wanted = {(int(c.split("/")[0]), c.split("/")[1].upper()) for c in args.cases.split(",")}
+        size = Size(
+            {c: n for c, n in size.n.items() if c in wanted}, size.q, size.q_async, size.rounds
+        )
     started = time.perf_counter()
     radii = ensure_data(size)
 

@@ -108,8 +108,8 @@ class Variant:
     def create(self) -> None:
         """Create the index / store (untimed) and build each input the library expects."""
 
-    def ingest(self) -> None:
-        """*timed*: write every document (text, category, year, vector)."""
+    def ingest(self, start: int, stop: int) -> None:
+        """*timed*: write documents ``start .. stop-1`` (text, category, year, vector)."""
         raise NotImplementedError
 
     def knn(self, qi: int, filtered: bool) -> Any:
@@ -193,10 +193,12 @@ async def _async_throughput(v: Variant, count: int) -> tuple[float, float]:
 
 
 class Session:
-    """One variant on one case: set up (ingest, memory), then blocks of timed queries sent by
-    the runner interleaved with the other variants' blocks, then the async measure, then the
-    summary. Interleaving in blocks of a few queries is what makes latency ratios stable on a
-    shared machine: a burst of noise hits every variant, not the one that happened to run."""
+    """One variant on one case, driven by the runner: create; ingest chunks of documents; ready
+    (checks, warm-up); blocks of timed queries; the async measure; finish (the summary).
+
+    The runner interleaves the variants' chunks and query blocks, so a burst of noise on this
+    shared machine hits every variant, not the one that happened to run then. Memory is the sum
+    of the server's used_memory deltas around this variant's own steps (the others are idle)."""
 
     def __init__(self, variant_cls: type[Variant], url: str, case: dict[str, Any]) -> None:
         self.case = case
@@ -208,28 +210,34 @@ class Session:
         self.times: dict[str, list[float]] = {"knn": [], "filtered": [], "range": []}
         self.recall: list[float] = []
         self.range_hits = 0
-        r = redis.Redis.from_url(url)
-        try:
-            mem0 = _used_memory(r)
-            self.v = variant_cls(url, case, self.data)
-            self.v.create()
-            gc.collect()
-            t0 = time.perf_counter()
-            self.v.ingest()
-            elapsed = time.perf_counter() - t0
-            self.out["ingest_docs_per_s"] = self.data.n / elapsed
-            docs = _num_docs(r, self.v.index_name)
-            if docs != self.data.n:
-                self.checks.append(f"index has {docs} docs after ingesting {self.data.n}")
-            self.out["mem_bytes_per_doc"] = (_used_memory(r) - mem0) / self.data.n
-        finally:
-            r.close()
-        if case["dtype"] != "none":
-            for i in range(min(10, case["q"])):  # warm up connections and lazy initialisation
+        self.ingest_seconds = 0.0
+        self.r = redis.Redis.from_url(url)
+        mem0 = _used_memory(self.r)
+        self.v = variant_cls(url, case, self.data)
+        self.v.create()
+        self.memory = _used_memory(self.r) - mem0
+
+    def ingest(self, start: int, stop: int) -> None:
+        gc.collect()
+        mem0 = _used_memory(self.r)
+        t0 = time.perf_counter()
+        self.v.ingest(start, stop)
+        self.ingest_seconds += time.perf_counter() - t0
+        self.memory += _used_memory(self.r) - mem0
+
+    def ready(self) -> None:
+        n = self.data.n
+        self.out["ingest_docs_per_s"] = n / self.ingest_seconds
+        self.out["mem_bytes_per_doc"] = self.memory / n
+        docs = _num_docs(self.r, self.v.index_name)
+        if docs != n:
+            self.checks.append(f"index has {docs} docs after ingesting {n}")
+        if self.case["dtype"] != "none":
+            for i in range(min(10, self.case["q"])):  # warm up connections, lazy initialisation
                 self.v.knn(i, False)
                 self.v.knn(i, True)
                 if self.v.supports_range:
-                    self.v.range(i, case["radius"])
+                    self.v.range(i, self.case["radius"])
 
     def kinds(self) -> list[str]:
         return ["knn", "filtered", "range"] if self.v.supports_range else ["knn", "filtered"]
@@ -281,6 +289,7 @@ class Session:
 
     def finish(self) -> dict[str, Any]:
         self.v.close()
+        self.r.close()
         names = {"knn": "knn", "filtered": "knn_filtered", "range": "range"}
         for kind, samples in self.times.items():
             if samples:
@@ -333,8 +342,14 @@ def serve(variant_cls: type[Variant]) -> None:
             break
         try:
             if op == "setup":
-                session = Session(variant_cls, job["url"], job["case"])
-                sessions[job["sid"]] = session
+                sessions[job["sid"]] = Session(variant_cls, job["url"], job["case"])
+                send({"ok": True})
+            elif op == "ingest":
+                sessions[job["sid"]].ingest(job["start"], job["stop"])
+                send({"ok": True})
+            elif op == "ready":
+                session = sessions[job["sid"]]
+                session.ready()
                 send({"kinds": session.kinds(), **session.out})
             elif op == "queries":
                 sessions[job["sid"]].queries(job["kind"], job["start"], job["count"])

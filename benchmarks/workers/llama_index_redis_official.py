@@ -67,8 +67,8 @@ class LlamaIndexRedis(Variant):
         ]
         self.queries = d.queries.tolist()
 
-    def ingest(self) -> None:
-        self.store.add(self.nodes)
+    def ingest(self, start: int, stop: int) -> None:
+        self.store.add(self.nodes[start:stop])
 
     def _query(self, qi: int, filtered: bool) -> VectorStoreQuery:
         filters = None

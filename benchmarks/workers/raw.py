@@ -38,22 +38,23 @@ class Raw(Variant):
         )
         self.np_dtype = _DTYPES.get(self.dtype, np.float32)
 
-    def ingest(self) -> None:
+    def ingest(self, start: int, stop: int) -> None:
         d = self.data
         # one numpy conversion for the whole batch, then each row's bytes (faster than slicing
         # one tobytes() blob, which copies every vector twice)
-        blobs = [row.tobytes() for row in d.vectors.astype(self.np_dtype, copy=False)]
+        rows = d.vectors[start:stop].astype(self.np_dtype, copy=False)
+        blobs = [row.tobytes() for row in rows]
         with_vector = self.dtype != "none"
         prefix = self.prefix
-        for start in range(0, d.n, BATCH):
+        for first in range(start, stop, BATCH):
             pipe = self.r.pipeline(transaction=False)
-            for i in range(start, min(start + BATCH, d.n)):
+            for i in range(first, min(first + BATCH, stop)):
                 args: list[Any] = [
                     "HSET", prefix + d.ids[i],
                     "text", d.texts[i], "category", d.categories[i], "year", d.years[i],
                 ]  # fmt: skip
                 if with_vector:
-                    args += ["embedding", blobs[i]]
+                    args += ["embedding", blobs[i - start]]
                 pipe.execute_command(*args)
             pipe.execute()
 

@@ -40,8 +40,8 @@ class Core(Variant):
             for t, c, y, v in zip(d.texts, d.categories, d.years, d.vectors)
         ]
 
-    def ingest(self) -> None:
-        self.index.load(self.records, ids=self.data.ids)
+    def ingest(self, start: int, stop: int) -> None:
+        self.index.load(self.records[start:stop], ids=self.data.ids[start:stop])
 
     def knn(self, qi: int, filtered: bool) -> Any:
         flt = Tag("category") == self.data.query_category(qi) if filtered else None

@@ -48,8 +48,9 @@ class RedisvecLangChain(Variant):
         self.metadatas = [{"category": c, "year": y} for c, y in zip(d.categories, d.years)]
         self.queries = d.queries.tolist()
 
-    def ingest(self) -> None:
-        self.store.add_texts(self.data.texts, self.metadatas, ids=self.data.ids)
+    def ingest(self, start: int, stop: int) -> None:
+        d = self.data
+        self.store.add_texts(d.texts[start:stop], self.metadatas[start:stop], ids=d.ids[start:stop])
 
     def knn(self, qi: int, filtered: bool) -> Any:
         flt = {"category": self.data.query_category(qi)} if filtered else None

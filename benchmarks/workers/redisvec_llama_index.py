@@ -40,8 +40,8 @@ class RedisvecLlamaIndex(Variant):
         ]
         self.queries = d.queries.tolist()
 
-    def ingest(self) -> None:
-        self.store.add(self.nodes)
+    def ingest(self, start: int, stop: int) -> None:
+        self.store.add(self.nodes[start:stop])
 
     def _query(self, qi: int, filtered: bool) -> VectorStoreQuery:
         filters = None
