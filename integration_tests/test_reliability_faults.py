@@ -200,8 +200,12 @@ def _verify_and_reload(
         assert lost == set(), (
             f"{len(lost)} acknowledged ids are not stored, e.g. {sorted(lost)[:3]}"
         )
+        unconfirmed = set(err.unconfirmed_ids)
+        assert unconfirmed <= failed and len(unconfirmed) <= BATCH
+        # Exactly: every listed id outside the batch in flight is not stored.
+        assert (failed - unconfirmed) & set(stored) == set()
         in_flight = failed & set(stored)  # listed as failed, yet stored: only the batch in flight
-        assert len(in_flight) <= BATCH, len(in_flight)
+        assert in_flight <= unconfirmed, sorted(in_flight - unconfirmed)[:3]
         assert err.failed_ids == ids[len(written) :]  # a prefix was written, the rest is listed
         print(
             f"\nload raised after {outcome.seconds:.2f}s: {len(failed)} ids listed as not written, "

@@ -58,8 +58,11 @@ class ServerNotFoundError(RedisVecError, RuntimeError):
 class BatchWriteError(RedisVecError):
     """Some records of a load were not written.
 
-    ``failed_ids`` lists exactly the ids that are not stored (each with its reason in ``errors``);
-    every other id of the call was written. Running the same load again is safe (upsert).
+    Every id of the call that is not in ``failed_ids`` was written (``written_ids``). Of
+    ``failed_ids``, those not in ``unconfirmed_ids`` are certainly not stored (refused by the
+    server, with the reason in ``errors``, or never sent). ``unconfirmed_ids`` are the records of
+    the one batch in flight when the connection was lost: the client cannot know which of them the
+    server applied. Running the same load again is safe either way (upsert).
     """
 
     def __init__(
@@ -68,11 +71,13 @@ class BatchWriteError(RedisVecError):
         failed_ids: Sequence[str],
         errors: Sequence[BaseException | str] = (),
         written_ids: Sequence[str] = (),
+        unconfirmed_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(message)
         self.failed_ids = list(failed_ids)
         self.errors = list(errors)
         self.written_ids = list(written_ids)
+        self.unconfirmed_ids = list(unconfirmed_ids)
 
 
 class PermissionDeniedError(RedisVecError, PermissionError):

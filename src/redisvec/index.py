@@ -266,6 +266,7 @@ class _IndexCore(Generic[ClientT]):
         written: list[str],
         pending: list[str],
         cause: BaseException | None = None,
+        in_flight: Sequence[PreparedRecord] = (),
     ) -> BatchWriteError:
         failed_ids = [i for i, _ in failed] + pending
         # str(), not repr(): redis-py 8 exceptions repr as "server:ResponseError", without the text
@@ -276,10 +277,18 @@ class _IndexCore(Generic[ClientT]):
         return BatchWriteError(
             f"{len(failed_ids)} of {len(failed_ids) + len(written)} records were not written to "
             f"index {self.name!r} ({shown}; first error: {first}); every other record was "
-            "written, and loading the same records again is safe",
+            "written"
+            + (
+                f"; the {len(in_flight)} records of the batch in flight when the connection was "
+                "lost may or may not be stored (unconfirmed_ids)"
+                if in_flight
+                else ""
+            )
+            + "; loading the same records again is safe",
             failed_ids=failed_ids,
             errors=[e for _, e in failed],
             written_ids=written,
+            unconfirmed_ids=[r.id for r in in_flight],
         )
 
 
@@ -409,7 +418,7 @@ class SearchIndex(_IndexCore[redis.Redis]):
                 results = pipe.execute(raise_on_error=False)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error(failed, written, pending, exc) from exc
+                raise self._load_error(failed, written, pending, exc, batch) from exc
             batch_failed = self._failures(batch, counts, results)
             bad = {i for i, _ in batch_failed}
             written += [r.id for r in batch if r.id not in bad]
@@ -568,7 +577,7 @@ class AsyncSearchIndex(_IndexCore[aredis.Redis]):
                 results = await pipe.execute(raise_on_error=False)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error(failed, written, pending, exc) from exc
+                raise self._load_error(failed, written, pending, exc, batch) from exc
             batch_failed = self._failures(batch, counts, results)
             bad = {i for i, _ in batch_failed}
             written += [r.id for r in batch if r.id not in bad]
