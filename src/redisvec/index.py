@@ -24,7 +24,7 @@ import redis
 import redis.asyncio as aredis
 
 from redisvec._resp import normalize_info
-from redisvec.connection import ConnectionFailedError, connection_error
+from redisvec.connection import AsyncClient, ConnectionFailedError, SyncClient, connection_error
 from redisvec.errors import (
     BatchWriteError,
     IndexNotFoundError,
@@ -34,7 +34,7 @@ from redisvec.errors import (
     WriteDeniedError,
 )
 from redisvec.filters import FilterExpression
-from redisvec.query import CountQuery, FilterQuery, Query, TextQuery, codec_for
+from redisvec.query import CountQuery, FilterQuery, Query, codec_for
 from redisvec.records import PreparedRecord, chunks, prepare_records
 from redisvec.results import SearchResult, decode_hash, parse_search_reply
 from redisvec.schema import IndexSchema
@@ -231,7 +231,7 @@ class _IndexCore(Generic[ClientT]):
         return parse_search_reply(
             reply,
             self.schema,
-            with_scores=isinstance(query, TextQuery),
+            with_scores=query.with_scores,
             decode_vector=bool(getattr(query, "return_vector", False)),
         )
 
@@ -309,15 +309,15 @@ def _json_loads(raw: Any) -> Any:
     )
 
 
-class SearchIndex(_IndexCore[redis.Redis]):
-    """One search index on a (sync) redis-py client.
+class SearchIndex(_IndexCore[SyncClient]):
+    """One search index on a (sync) redis-py client: ``redis.Redis`` or ``RedisCluster``.
 
     >>> index = SearchIndex(schema, redis.Redis.from_url(url))   # doctest: +SKIP
     >>> index.create(); index.load(records, ids=ids); index.search(VectorQuery(v, k=5))
     """
 
     @classmethod
-    def from_existing(cls, client: redis.Redis, name: str) -> SearchIndex:
+    def from_existing(cls, client: SyncClient, name: str) -> SearchIndex:
         """Open an index that any tool created; the schema is read from ``FT.INFO``."""
         try:
             schema = IndexSchema.from_existing(client, name)
@@ -485,11 +485,11 @@ class SearchIndex(_IndexCore[redis.Redis]):
         return self.delete_where(None)
 
 
-class AsyncSearchIndex(_IndexCore[aredis.Redis]):
+class AsyncSearchIndex(_IndexCore[AsyncClient]):
     """The async twin of `SearchIndex`, on ``redis.asyncio``."""
 
     @classmethod
-    async def from_existing(cls, client: aredis.Redis, name: str) -> AsyncSearchIndex:
+    async def from_existing(cls, client: AsyncClient, name: str) -> AsyncSearchIndex:
         try:
             schema = await IndexSchema.afrom_existing(client, name)
         except redis.ResponseError as exc:

@@ -79,6 +79,15 @@ def _return_args(
     return ["RETURN", len(tokens), *tokens]
 
 
+class _Scores:
+    """``with_scores``: whether the server sends each hit's score (``WITHSCORES``), so that the
+    reply parser knows the shape of the reply without knowing the query's class."""
+
+    @property
+    def with_scores(self) -> bool:
+        return False
+
+
 def _positive(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -86,7 +95,7 @@ def _positive(name: str, value: int) -> int:
 
 
 @dataclass(frozen=True)
-class VectorQuery:
+class VectorQuery(_Scores):
     """The k nearest neighbours of ``vector``, optionally among the records that match ``filter``.
 
     ``ef_runtime`` (HNSW only) trades speed for recall per query.
@@ -139,7 +148,7 @@ def _extras(vf: VectorField, return_vector: bool, *, distance: bool) -> list[str
 
 
 @dataclass(frozen=True)
-class RangeQuery:
+class RangeQuery(_Scores):
     """Every record within ``distance_threshold`` of ``vector`` (up to ``k``), nearest first.
 
     The threshold is in the server's distance: for L2 that is the *squared* Euclidean distance;
@@ -183,7 +192,7 @@ class RangeQuery:
 
 
 @dataclass(frozen=True)
-class FilterQuery:
+class FilterQuery(_Scores):
     """Records matching ``filter`` (all when None), one page at a time."""
 
     filter: Filter = None
@@ -210,7 +219,7 @@ class FilterQuery:
 
 
 @dataclass(frozen=True)
-class CountQuery:
+class CountQuery(_Scores):
     """How many records match ``filter`` (``LIMIT 0 0`` returns only the total)."""
 
     filter: Filter = None
@@ -237,6 +246,10 @@ class TextQuery:
     return_fields: Sequence[str] | None = None
     return_vector: bool = False
     scorer: str = "BM25"
+
+    @property
+    def with_scores(self) -> bool:
+        return True
 
     def to_args(self, schema: IndexSchema) -> list[Arg]:
         k = _positive("k", self.k)

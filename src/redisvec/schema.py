@@ -22,13 +22,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import redis
-import redis.asyncio as aredis
 
 from redisvec._resp import normalize_info
 from redisvec.errors import IndexNotFoundError, SchemaError
+
+if TYPE_CHECKING:
+    from redisvec.connection import AsyncClient, SyncClient
 
 __all__ = [
     "ALGORITHMS",
@@ -519,7 +521,7 @@ class IndexSchema:
 
     @classmethod
     def from_existing(
-        cls, client: redis.Redis, index_name: str, *, key_separator: str = ":"
+        cls, client: SyncClient, index_name: str, *, key_separator: str = ":"
     ) -> IndexSchema:
         """Read index ``index_name`` from the server (``FT.INFO``); see `from_info`."""
         try:
@@ -530,7 +532,7 @@ class IndexSchema:
 
     @classmethod
     async def afrom_existing(
-        cls, client: aredis.Redis, index_name: str, *, key_separator: str = ":"
+        cls, client: AsyncClient, index_name: str, *, key_separator: str = ":"
     ) -> IndexSchema:
         """Async twin of `from_existing`."""
         try:
