@@ -80,6 +80,50 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+# What bounds each miss: profiles (pyinstrument / cProfile in the redisvec environment) of this
+# workload on the 2-core benchmark machine. Kept with the report so every RESULTS.md carries it.
+NOTES = """## What bounds the misses (profiled)
+
+- **Core ingestion on FLAT (~0.9x raw):** the per-record Python work of a row-dict API. Raw
+  redis-py writes straight from a numpy matrix and column lists; the core validates and encodes
+  each record (`records.prepare_records`: per-field encoding, a payload dict per record), stacks
+  the rows for its one numpy conversion, and flattens each payload into `HSET` arguments: about
+  4-5 us per record against raw's ~28 us per record in total at 384-d. Already fixed: one
+  multi-key `UNLINK` per batch instead of one per record (that alone cost ~20% of a 384-d load),
+  one `tobytes()` per row instead of slicing a blob (vectors were copied twice), short-cuts for
+  plain tag / integer values, the key prefix computed once. What is left needs an API change: a
+  columnar load (ids, a vector matrix, metadata columns) that builds no per-record dicts. On HNSW
+  the server's synchronous graph insertion dominates and the core is at 0.98-0.99x raw.
+- **Ingestion vs the official integrations on HNSW (~1.1x):** the server's HNSW insertion
+  (~0.2-0.4 ms per document here) bounds every client: the raw floor itself is only ~1.1x
+  langchain-redis there. No client-side change can reach 1.3x.
+- **Adapter ingestion:** embeddings arrive as Python lists (the LangChain and LlamaIndex APIs):
+  converting lists to float32 is inherent (the official integrations pay it too). The LangChain
+  adapter converts them twice (its index-creation check runs `VectorCodec.to_array` over every
+  embedding on each `add_texts`, then the core converts again: ~35 ms each per 5,000 384-d
+  vectors) and JSON-encodes each document's metadata (~20 ms): converting once and passing the
+  array to the core is the fix (adapter owner). The LlamaIndex adapter spends ~16% in
+  `TextNode.model_dump` (the whole node is stored so that it round-trips), like the official one.
+- **Query p50 (core 1.1-1.25x raw):** the core adds ~40-60 us of client work per query: building
+  the query (dataclass, vector check, arguments) and parsing the reply into typed results (per
+  hit: decoding, a field dict, a frozen `Hit`). Raw's parse into plain dicts is ~10 us. Against a
+  ~1.4 ms FLAT-1536 query that is 1.10x; against a 0.2-0.4 ms HNSW query, 1.2-1.25x: 1.05x holds
+  only where the server takes over ~1 ms. Already fixed: no copy of each RESP3 mapping, prefixes
+  sorted once per reply, a short-cut for the query vector. Further: lazy field decoding or
+  tuple-based hits (API change). The adapters add Document / Node construction and metadata
+  JSON decoding on top.
+- **Async (16 concurrent vs sequential):** the server runs queries on its main thread (search
+  2.10's default; `FT.CONFIG SET WORKERS` is refused at run time), so concurrency can only
+  overlap the client's CPU with the server's, on 2 cores. Where the server's brute-force scan
+  dominates (FLAT), the raw floor itself gets 1.2-1.6x; where the client's share is large enough
+  (HNSW) the core gets 2.1-2.7x.
+- **float16 memory on 384/HNSW (0.56x):** the HNSW graph (neighbour lists, per-node metadata)
+  does not shrink with the datatype; the raw floor measures the same. Server-side.
+- langchain-redis adds a text filter on `_index_name` to every query, so its HNSW queries run the
+  server's filtered (brute-force) path: exact recall, and the latency that comes with it.
+""".splitlines()
+
+
 def main_table(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> list[str]:
     raw = med.get(("raw", case, "float32"), {})
     head = (
@@ -310,6 +354,7 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
         "",
         *target_lines,
     ]
+    lines += NOTES
     checks = [
         f"- {r['key']} {r['case']} {r['dtype']} round {r['round']}: {c}"
         for r in results
@@ -367,11 +412,12 @@ def chart(
         ax.axhline(1.0 if relative else 2.0, color="black", lw=0.8, ls="--")
         ax.set_xticks(range(len(cases)), cases)
         ax.set_title(title, fontsize=10)
-    axes.flat[0].legend(fontsize=8)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(keys), fontsize=9)
     fig.suptitle(
         f"redisvec vs raw redis-py and the official integrations "
         f"({meta['machine']['cores']} cores, medians of {meta['size']['rounds']} rounds)"
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
