@@ -299,7 +299,9 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
         + (QUICK_NOTE if meta.get("quick") else ""),
         "",
         "Every variant ran on the same server in the same run, each in its own process and "
-        "virtual environment, the variants interleaved (order rotated each round). Figures are "
+        "virtual environment. The variants are interleaved: each case feeds every variant the "
+        "corpus in 1,000-document chunks in turn, then runs their queries in blocks of 10 in "
+        "turn (the order rotates), waiting for an idle server before each step. Figures are "
         f"medians over {size['rounds']} round(s); ratios are to raw redis-py measured in the "
         "same run (the machine is shared: absolute numbers drift, ratios much less).",
         "",
@@ -319,15 +321,17 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
         "",
         "## Workload",
         "",
-        "Random unit vectors from a fixed seed (`benchmarks/.data/*.npy`), precomputed: no "
-        "embedding model is measured. Each document has a ~190-character text, a tag "
+        "Unit vectors from a fixed seed, drawn around 64 random centres as real embeddings "
+        "cluster (`benchmarks/.data/*.npy`), precomputed: no embedding model is measured; "
+        "queries are fresh points around the same centres. Each document has a ~190-character text, a tag "
         "`category` (10 values) and a numeric `year`. COSINE distance. Documents per case: "
         + ", ".join(f"{c}: {n:,}" for c, n in size["n"].items())
         + f". {size['q']} queries per latency measure (k = 10; the filtered KNN keeps one "
         "category, 10% of the documents); the range query's radius is the median distance of "
         f"the exact 10th neighbour, so it returns ~10 documents (up to 100). Async: "
         f"{size['q_async']} queries awaited one by one, then by 16 concurrent tasks. Memory: "
-        "`INFO memory` used_memory after the index is built minus before, per document. "
+        "the server's `INFO memory` used_memory deltas around the variant's own index creation "
+        "and chunks, per document. "
         "Every variant goes through its public API with the inputs it expects, prepared "
         "before the clock starts (LangChain: texts, metadata dicts and an `Embeddings` that "
         "returns the precomputed lists; LlamaIndex: `TextNode`s with embeddings; core: record "
