@@ -124,11 +124,16 @@ NOTES = """## What bounds the misses (profiled)
 """.splitlines()
 
 
+def _cell(m: dict[str, float], raw: dict[str, float], p50: str, p95: str) -> str:
+    return f"{_fmt(m.get(p50))} / {_fmt(m.get(p95))}{_ratio(m.get(p50), raw.get(p50))}"
+
+
 def main_table(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> list[str]:
     raw = med.get(("raw", case, "float32"), {})
     head = (
-        "| variant | ingest docs/s (x raw) | KNN p50 / p95 ms (x raw p50) | filtered KNN p50 / p95 ms "
-        "(x raw p50) | range p50 / p95 ms (x raw p50) | async seq -> 16 concurrent q/s (speedup) "
+        "| variant | ingest docs/s (x raw) | KNN p50 / p95 ms (x raw p50) "
+        "| filtered KNN p50 / p95 ms (x raw p50) | range p50 / p95 ms (x raw p50) "
+        "| async seq -> 16 concurrent q/s (speedup) "
         "| memory B/doc | recall@10 |"
     )
     lines = [head, "|" + "---|" * 8]
@@ -142,14 +147,15 @@ def main_table(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> 
             if "range_p50_ms" in m
             else "n/a (no range queries)"
         )
+        ingest = m.get("ingest_docs_per_s")
+        speed = f"{_fmt(m.get('async_seq_qps'), 0)} -> {_fmt(m.get('async_conc_qps'), 0)}"
         lines.append(
             f"| {LABELS[key]} "
-            f"| {_fmt(m.get('ingest_docs_per_s'))}{_ratio(m.get('ingest_docs_per_s'), raw.get('ingest_docs_per_s'))} "
-            f"| {_fmt(m.get('knn_p50_ms'))} / {_fmt(m.get('knn_p95_ms'))}{_ratio(m.get('knn_p50_ms'), raw.get('knn_p50_ms'))} "
-            f"| {_fmt(m.get('knn_filtered_p50_ms'))} / {_fmt(m.get('knn_filtered_p95_ms'))}"
-            f"{_ratio(m.get('knn_filtered_p50_ms'), raw.get('knn_filtered_p50_ms'))} "
+            f"| {_fmt(ingest)}{_ratio(ingest, raw.get('ingest_docs_per_s'))} "
+            f"| {_cell(m, raw, 'knn_p50_ms', 'knn_p95_ms')} "
+            f"| {_cell(m, raw, 'knn_filtered_p50_ms', 'knn_filtered_p95_ms')} "
             f"| {rng} "
-            f"| {_fmt(m.get('async_seq_qps'), 0)} -> {_fmt(m.get('async_conc_qps'), 0)} ({_fmt(m.get('async_speedup'))}x) "
+            f"| {speed} ({_fmt(m.get('async_speedup'))}x) "
             f"| {_fmt(m.get('mem_bytes_per_doc'), 0)} "
             f"| {_fmt(m.get('recall_at_10'), 3)} |"
         )
@@ -323,8 +329,9 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
         "",
         "Unit vectors from a fixed seed, drawn around 64 random centres as real embeddings "
         "cluster (`benchmarks/.data/*.npy`), precomputed: no embedding model is measured; "
-        "queries are fresh points around the same centres. Each document has a ~190-character text, a tag "
-        "`category` (10 values) and a numeric `year`. COSINE distance. Documents per case: "
+        "queries are fresh points around the same centres. Each document has a ~190-character "
+        "text, a tag `category` (10 values) and a numeric `year`. COSINE distance. "
+        "Documents per case: "
         + ", ".join(f"{c}: {n:,}" for c, n in size["n"].items())
         + f". {size['q']} queries per latency measure (k = 10; the filtered KNN keeps one "
         "category, 10% of the documents); the range query's radius is the median distance of "
