@@ -309,6 +309,20 @@ def test_all_and_none_simplify_away() -> None:
     assert (ALL | a).field_names() == frozenset({"t"})
 
 
+def test_is_all_and_is_nothing() -> None:
+    a = Tag("t") == "a"
+    everything = [ALL, a | ALL, ALL | (Num("n") > 1), ~(Tag("t") == []), Tag("t").all_of([])]
+    nothing = [~ALL, Tag("t") == [], Tag("t").one_of([]), a & (Tag("t") == []), ~(a | ALL)]
+    neither = [a, ~a, a & (Num("n") > 1), Num("n").between(1, 0), FilterExpression.raw("@t:{a}")]
+    for expr in everything:
+        assert expr.is_all() and not expr.is_nothing(), expr
+        assert expr.render() == "*"
+    for expr in nothing:
+        assert expr.is_nothing() and not expr.is_all(), expr
+    for expr in neither:
+        assert not expr.is_all() and not expr.is_nothing(), expr
+
+
 def test_raw() -> None:
     raw = FilterExpression.raw("@a:{x} | @b:{y}")
     assert raw.render() == "@a:{x} | @b:{y}"

@@ -167,6 +167,18 @@ class FilterExpression:
         """The names of the fields this filter reads."""
         return frozenset(leaf.field for leaf in self._leaves())
 
+    def is_all(self) -> bool:
+        """True for a filter known to match every record: `ALL` and what simplifies to it
+        (``x | ALL``, ``~(Tag(f) == [])``, ``Tag(f).all_of([])``), whatever field it was built on.
+        A caller can then leave the filter out."""
+        return False
+
+    def is_nothing(self) -> bool:
+        """True for a filter known to match no record (``Tag(f) == []``, ``~ALL``, ``x & ~ALL``):
+        a caller can skip the search. Structural only: a filter that happens to match nothing in
+        the data is not detected."""
+        return False
+
     @staticmethod
     def raw(query: str) -> FilterExpression:
         """Wrap a query string as-is (NOT escaped: never pass user input). ``""``/``"*"`` -> `ALL`."""
@@ -204,6 +216,9 @@ class _All(FilterExpression):
     def __invert__(self) -> FilterExpression:
         return _Never(self.anchor)
 
+    def is_all(self) -> bool:
+        return True
+
     def _leaves(self) -> Iterator[_Leaf]:
         return self.anchor._leaves() if self.anchor is not None else iter(())
 
@@ -232,6 +247,9 @@ class _Never(FilterExpression):
 
     def __invert__(self) -> FilterExpression:
         return _All(self.anchor)
+
+    def is_nothing(self) -> bool:
+        return True
 
     def _leaves(self) -> Iterator[_Leaf]:
         return self.anchor._leaves() if self.anchor is not None else iter(())

@@ -43,7 +43,7 @@ from llama_index.core.vector_stores.types import (
 )
 
 from redisvec.errors import FilterError
-from redisvec.filters import ALL, FilterExpression, Geo, Num, Tag, Text
+from redisvec.filters import FilterExpression, Geo, Num, Tag, Text
 from redisvec.schema import Field, IndexSchema
 
 __all__ = ["NOTHING", "OPERATORS_BY_TYPE", "Nothing", "Where", "to_filter_expression"]
@@ -94,11 +94,8 @@ def to_filter_expression(
     return _group(filters, filterable, dict(aliases or {}))
 
 
-_ALL_TYPE = type(ALL)  # the core's ALL may carry an anchor: compare by type, not identity
-
-
 def _norm(expr: Where) -> Where:
-    return None if isinstance(expr, _ALL_TYPE) else expr
+    return None if isinstance(expr, FilterExpression) and expr.is_all() else expr
 
 
 def _group(
