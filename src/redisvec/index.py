@@ -191,6 +191,8 @@ class _IndexCore(Generic[ClientT]):
     def _failures(
         batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
     ) -> list[tuple[str, BaseException]]:
+        if not any(isinstance(r, BaseException) for r in results):
+            return []  # the common case, in one pass
         # Replies to batch-wide commands come first; one that failed fails every record.
         pos = len(results) - sum(counts)
         shared = [r for r in results[:pos] if isinstance(r, BaseException)]

@@ -193,6 +193,8 @@ def prepare_records(
         vectors[vf.name] = column
 
     encode = _encode_json_value if is_json else _encode_hash_value
+    # Text and unindexed string values are written as they are: short-cut the call (per value).
+    as_is = {f.name for f in schema.fields if f.type == "text"}
     prepared = []
     for row, (record, rid, key) in enumerate(zip(records, id_list, key_list)):
         payload: dict[str, Any] = {}
@@ -201,6 +203,8 @@ def prepare_records(
                 continue
             if name in vectors:
                 payload[name] = vectors[name][row]
+            elif type(value) is str and (name in as_is or name not in by_name):
+                payload[name] = value
             else:
                 payload[name] = encode(by_name.get(name), name, value, schema)
         if not payload:
