@@ -270,6 +270,28 @@ async def test_filters_in_vector_queries_sync_and_async(loaded: Any) -> None:
         assert {n.node_id for n in await store.aget_nodes(filters=filters)} == want
 
 
+async def test_a_bare_metadata_filter_works_as_a_group_of_one(loaded: Any) -> None:
+    """``query.filters = MetadataFilter(...)`` (not wrapped in MetadataFilters) was an
+    AttributeError; it is the group of that one filter."""
+    store, data = loaded
+    leaves = (
+        MetadataFilter(key="n", value=2, operator=Op.GTE),
+        MetadataFilter(key="color", value=["red", "blue"], operator=Op.NIN),
+        MetadataFilter(key="n", value=[], operator=Op.IN),
+    )
+    wants = [expected(data, MetadataFilters(filters=[leaf])) for leaf in leaves]
+    assert all(0 < len(w) < len(data) for w in wants[:2]) and wants[2] == set()
+    for leaf, want in zip(leaves, wants):
+        query = VectorStoreQuery(
+            query_embedding=[0.1, 0.2, 0.3, 0.4],
+            similarity_top_k=N_RECORDS,
+            filters=leaf,  # type: ignore[arg-type]
+        )
+        assert set(store.query(query).ids or []) == want, leaf
+        assert set((await store.aquery(query)).ids or []) == want, leaf
+        assert {n.node_id for n in store.get_nodes(filters=leaf)} == want, leaf
+
+
 def test_empty_value_lists(loaded: Any) -> None:
     store, data = loaded
     f = MetadataFilter

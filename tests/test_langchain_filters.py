@@ -69,7 +69,11 @@ def test_empty_in_lists() -> None:
     assert render({"color": {"$nin": []}}) == "*"
     nothing = render({"color": {"$in": []}})
     assert nothing != "*" and "-" in nothing  # "x and not x": an explicit empty set
-    assert render({"year": {"$in": []}}) == "@year:[1 0]"
+    # an explicit empty set on the field ("x and not x"), which callers can see as nothing
+    assert render({"year": {"$in": []}}) == "(@year:[-inf +inf] -(@year:[-inf +inf]))"
+    assert from_dict({"year": {"$in": []}}, TYPES).is_nothing()
+    assert from_dict({"color": {"$in": []}}, TYPES).is_nothing()
+    assert render({"year": {"$nin": []}}) == "*"
 
 
 @pytest.mark.parametrize(
@@ -81,10 +85,14 @@ def test_empty_in_lists() -> None:
         ),
         ({"color": {"$regex": "r"}}, r"unknown operator '\$regex'; operators: \$eq"),
         ({"$nor": []}, r"unknown filter operator '\$nor'.*indexed fields"),
-        ({"color": {"$gt": 1}}, r"\$gt does not apply to a tag field; tag fields support: \$eq"),
-        ({"title": {"$lt": "b"}}, r"\$lt does not apply to a text field"),
-        ({"loc": "1,2"}, r"\$eq does not apply to a geo field"),
-        ({"embedding": [1, 2]}, r"does not apply to a vector field"),
+        (
+            {"color": {"$gt": 1}},
+            r"\$gt does not apply to tag field 'color'; tag fields support: \$eq, \$ne, \$in, "
+            r"\$nin, \$exists$",
+        ),
+        ({"title": {"$lt": "b"}}, r"\$lt does not apply to text field 'title'.*use \$eq"),
+        ({"loc": "1,2"}, r"\$eq does not apply to geo field 'loc'; geo fields support: \$exists"),
+        ({"embedding": [1, 2]}, r"does not apply to vector field 'embedding'.*vector query"),
         ({"color": {"$in": "red"}}, r"\$in takes a list of values"),
         ({"color": ["a", "b"]}, r"use \$in"),
         ({"color": {"$exists": "yes"}}, r"\$exists takes true or false"),

@@ -105,6 +105,16 @@ def test_errors(flt: MetadataFilter, message: str) -> None:
         render(flt)
 
 
+def test_a_bare_metadata_filter_is_a_group_of_one() -> None:
+    one = F(key="n", value=2, operator=Op.GTE)
+    assert to_filter_expression(one, SCHEMA).render() == "@n:[2 +inf]"  # type: ignore[union-attr]
+    assert to_filter_expression(F(key="n", value=[], operator=Op.IN), SCHEMA) is NOTHING
+    with pytest.raises(FilterError, match=r"must be MetadataFilters.*got dict"):
+        to_filter_expression({"n": 2}, SCHEMA)  # type: ignore[arg-type]
+    with pytest.raises(FilterError, match=r"holds MetadataFilter or MetadataFilters.*got str"):
+        to_filter_expression(MetadataFilters.model_construct(filters=["n"]), SCHEMA)
+
+
 def test_node_codec_round_trip_keeps_metadata_out_of_node_json() -> None:
     node = TextNode(
         id_="n1",

@@ -500,6 +500,18 @@ class Num:
     def __ge__(self, other: float) -> FilterExpression:
         return self._range(self._n(other), "+inf")
 
+    def one_of(self, values: Iterable[float]) -> FilterExpression:
+        """Records whose value equals one of ``values``; an empty list matches nothing."""
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise FilterError(
+                f"Num({self.name!r}).one_of() takes a list of numbers, got {values!r}: "
+                f"for one value use Num({self.name!r}) == value"
+            )
+        result: FilterExpression = ~_All(self._range("-inf", "+inf"))  # nothing, on this field
+        for value in values:
+            result = result | (self == value)
+        return result
+
     def between(self, lo: float, hi: float, inclusive: str = "both") -> FilterExpression:
         """``lo <= x <= hi``; ``inclusive`` is ``"both"``, ``"neither"``, ``"left"`` or ``"right"``.
 

@@ -18,17 +18,18 @@ whether the field is stored (a ``None`` value is not stored, so it counts as mis
 text field matches the words as a phrase and ``$like`` takes SQL wildcards (``%``, ``_``) on
 single words; ``$in`` on a tag field matches any one of the values.
 
-Nothing here is LangChain-specific: `condition` takes an operator name and could serve any
-framework whose filters map onto these operators.
+What each operator means, and the errors, are the core's (`redisvec.conditions`); this module
+only reads the dict syntax.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from redisvec import conditions
 from redisvec.errors import FilterError
-from redisvec.filters import ALL, FilterExpression, Geo, Num, Tag, Text
+from redisvec.filters import ALL, FilterExpression
 
 __all__ = ["OPERATORS", "condition", "from_dict"]
 
@@ -36,24 +37,8 @@ _COMPARISONS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$lik
 _COMBINATORS = ("$and", "$or", "$not")
 OPERATORS = _COMPARISONS + _COMBINATORS
 
-# Which comparison operators each field type supports.
-_SUPPORTED: dict[str, tuple[str, ...]] = {
-    "tag": ("$eq", "$ne", "$in", "$nin", "$exists"),
-    "numeric": ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists"),
-    "text": ("$eq", "$ne", "$in", "$nin", "$like", "$exists"),
-    "geo": ("$exists",),
-}
-
-_MISSING: dict[str, Callable[[str], FilterExpression]] = {
-    "tag": lambda f: Tag(f).is_missing(),
-    "numeric": lambda f: Num(f).is_missing(),
-    "text": lambda f: Text(f).is_missing(),
-    "geo": lambda f: Geo(f).is_missing(),
-}
-
-
-def _filterable(field_types: Mapping[str, str]) -> list[str]:
-    return sorted(n for n, t in field_types.items() if t in _SUPPORTED)
+# Each comparison is the core operator of the same name (`redisvec.conditions`).
+_TABLE = conditions.operators({op: op[1:] for op in _COMPARISONS})
 
 
 def _listed(field: str, op: str, value: Any) -> list[Any]:
@@ -62,66 +47,9 @@ def _listed(field: str, op: str, value: Any) -> list[Any]:
     return list(value)
 
 
-def _number(field: str, value: Any) -> float:
-    # Numeric fields store booleans as 0/1 (see redisvec.records), so a bool compares as that.
-    return int(value) if isinstance(value, bool) else value  # type: ignore[no-any-return]
-
-
 def condition(field: str, op: str, value: Any, field_types: Mapping[str, str]) -> FilterExpression:
     """One comparison ``<field> <op> <value>`` on an indexed field, as a filter expression."""
-    kind = field_types.get(field)
-    if kind is None:
-        raise FilterError(
-            f"the filter uses field {field!r}, which is not indexed; indexed fields: "
-            f"{_filterable(field_types)} (add it to metadata_schema to filter on it)"
-        )
-    if op not in _COMPARISONS:
-        raise FilterError(
-            f"filter on {field!r}: unknown operator {op!r}; operators: {', '.join(OPERATORS)}"
-        )
-    allowed = _SUPPORTED.get(kind, ())
-    if op not in allowed:
-        raise FilterError(
-            f"filter on {field!r}: operator {op} does not apply to a {kind} field; "
-            f"{kind} fields support: {', '.join(allowed) or 'nothing (not filterable)'}"
-        )
-    if op == "$exists":
-        if not isinstance(value, bool):
-            raise FilterError(f"filter on {field!r}: $exists takes true or false, got {value!r}")
-        missing = _MISSING[kind](field)
-        return ~missing if value else missing
-    if op in ("$in", "$nin"):
-        values = _listed(field, op, value)
-        if kind == "tag":
-            anyof = Tag(field).one_of(values)
-        elif not values and kind == "numeric":
-            anyof = Num(field).between(1, 0)  # matches nothing, as "x in []" is always false
-        else:
-            anyof = _any([condition(field, "$eq", v, field_types) for v in values])
-        return anyof if op == "$in" else ~anyof
-    if op == "$ne":
-        return ~condition(field, "$eq", value, field_types)
-    if kind == "tag":
-        if isinstance(value, (list, tuple, set)):
-            raise FilterError(
-                f"filter on {field!r}: $eq takes one value, got the list {value!r}; use $in"
-            )
-        equal: FilterExpression = Tag(field) == value
-        return equal
-    if kind == "text":
-        if not isinstance(value, str):
-            raise FilterError(f"filter on text field {field!r}: {op} takes a string, got {value!r}")
-        return Text(field).like(value, sql=True) if op == "$like" else Text(field) == value
-    num = Num(field)
-    v = _number(field, value)
-    comparisons: dict[str, Callable[[float], FilterExpression]] = {
-        "$eq": num.__eq__,
-        "$gt": num.__gt__,
-        "$gte": num.__ge__,
-        "$lt": num.__lt__,
-        "$lte": num.__le__,
-    }
-    return comparisons[op](v)
+    return conditions.condition(field, op, value, field_types, operators=_TABLE)
 
 
 def _any(parts: list[FilterExpression]) -> FilterExpression:
@@ -163,7 +91,7 @@ def from_dict(flt: Mapping[str, Any], field_types: Mapping[str, str]) -> FilterE
             raise FilterError(
                 f"unknown filter operator {key!r} at the top level; use one of "
                 f"{', '.join(_COMBINATORS)} or a field name; indexed fields: "
-                f"{_filterable(field_types)}"
+                f"{conditions.filterable(field_types)}"
             )
         elif isinstance(value, Mapping):
             if not value:

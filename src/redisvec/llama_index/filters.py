@@ -26,42 +26,54 @@ Negations (NE, NIN, and the NOT condition) also match records without the field,
 empty list, IN / ANY match nothing, NIN everything, ALL everything (vacuously, as ``all([])``).
 
 Conditions: AND (all), OR (any), NOT (none of the filters: ``not (a or b)``, LlamaIndex's own
-definition), nested to any depth. An empty filter list restricts nothing.
+definition), nested to any depth. An empty filter list restricts nothing; one bare
+``MetadataFilter`` is the group of that filter.
+
+What each operator means, and the errors, are the core's (`redisvec.conditions`): this module maps
+LlamaIndex's operator names onto it and reads the MetadataFilters tree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import reduce
-from typing import Any, cast
 
 from llama_index.core.vector_stores.types import (
+    ExactMatchFilter,
     FilterCondition,
     FilterOperator,
     MetadataFilter,
     MetadataFilters,
 )
 
+from redisvec import conditions
 from redisvec.errors import FilterError
-from redisvec.filters import FilterExpression, Geo, Num, Tag, Text
+from redisvec.filters import FilterExpression
 from redisvec.schema import Field, IndexSchema
 
 __all__ = ["NOTHING", "OPERATORS_BY_TYPE", "Nothing", "Where", "to_filter_expression"]
 
 Op = FilterOperator
 
+# LlamaIndex's operators (by name) -> the core's (`redisvec.conditions`), and the field types each
+# one is offered on: EQ is not a text match (TEXT_MATCH is), CONTAINS / ANY are tag membership.
+_TABLE = conditions.operators(
+    {
+        "EQ": "eq", "NE": "ne", "GT": "gt", "GTE": "gte", "LT": "lt", "LTE": "lte",
+        "IN": "in", "NIN": "nin", "ANY": "in", "ALL": "all", "CONTAINS": "eq",
+        "TEXT_MATCH": "eq", "TEXT_MATCH_INSENSITIVE": "eq", "IS_EMPTY": "missing",
+    },
+    only={
+        **dict.fromkeys(("EQ", "NE", "IN", "NIN"), ("tag", "numeric")),
+        **dict.fromkeys(("ANY", "CONTAINS"), ("tag",)),
+        **dict.fromkeys(("TEXT_MATCH", "TEXT_MATCH_INSENSITIVE"), ("text",)),
+    },
+)  # fmt: skip
+
 OPERATORS_BY_TYPE: dict[str, frozenset[FilterOperator]] = {
-    "tag": frozenset({Op.EQ, Op.NE, Op.IN, Op.NIN, Op.ANY, Op.ALL, Op.CONTAINS, Op.IS_EMPTY}),
-    "numeric": frozenset({Op.EQ, Op.NE, Op.GT, Op.GTE, Op.LT, Op.LTE, Op.IN, Op.NIN, Op.IS_EMPTY}),
-    "text": frozenset({Op.TEXT_MATCH, Op.TEXT_MATCH_INSENSITIVE, Op.IS_EMPTY}),
-    "geo": frozenset({Op.IS_EMPTY}),
-}
-_LIST_OPERATORS = frozenset({Op.IN, Op.NIN, Op.ANY, Op.ALL})
-_HINTS = {
-    "text": "text fields match words: use TEXT_MATCH, or index the field as a tag for exact values",
-    "tag": "tag fields hold exact values: use EQ / NE / IN / NIN / ANY / ALL / CONTAINS",
-    "numeric": "numeric fields compare numbers: use EQ / NE / GT / GTE / LT / LTE / IN / NIN",
-    "geo": "geo fields can only be tested with IS_EMPTY here",
+    kind: frozenset(Op.__members__[name] for name in names)
+    for kind, names in _TABLE.items()
+    if names
 }
 
 
@@ -77,7 +89,7 @@ Where = FilterExpression | None | Nothing  # None: no restriction
 
 
 def to_filter_expression(
-    filters: MetadataFilters | None,
+    filters: MetadataFilters | MetadataFilter | ExactMatchFilter | None,
     schema: IndexSchema,
     *,
     aliases: Mapping[str, str] | None = None,
@@ -90,12 +102,25 @@ def to_filter_expression(
     """
     if filters is None:
         return None
+    if isinstance(filters, MetadataFilter | ExactMatchFilter):  # one filter: a group of one
+        filters = MetadataFilters(filters=[filters])
+    if not isinstance(filters, MetadataFilters):
+        raise FilterError(
+            f"filters must be MetadataFilters (or one MetadataFilter), got "
+            f"{type(filters).__name__} ({filters!r})"
+        )
     filterable = {f.name: f for f in schema.fields if f.type != "vector"}
     return _group(filters, filterable, dict(aliases or {}))
 
 
 def _norm(expr: Where) -> Where:
-    return None if isinstance(expr, FilterExpression) and expr.is_all() else expr
+    """ALL -> None (no restriction), a filter that matches nothing -> NOTHING (no query)."""
+    if isinstance(expr, FilterExpression):
+        if expr.is_all():
+            return None
+        if expr.is_nothing():
+            return NOTHING
+    return expr
 
 
 def _group(
@@ -107,9 +132,14 @@ def _group(
             parts.append(_group(item, fields, aliases))
         elif isinstance(item, MetadataFilter):
             parts.append(_norm(_leaf(item, fields, aliases)))
-        else:  # ExactMatchFilter (legacy): key / value, EQ
+        elif isinstance(item, ExactMatchFilter):  # legacy: key / value, EQ
             legacy = MetadataFilter(key=item.key, value=item.value)
             parts.append(_norm(_leaf(legacy, fields, aliases)))
+        else:
+            raise FilterError(
+                "MetadataFilters.filters holds MetadataFilter or MetadataFilters items, got "
+                f"{type(item).__name__} ({item!r})"
+            )
     condition = filters.condition or FilterCondition.AND
     if not parts:
         return None
@@ -136,86 +166,7 @@ def _group(
 
 
 def _leaf(flt: MetadataFilter, fields: Mapping[str, Field], aliases: Mapping[str, str]) -> Where:
-    key, op, value = flt.key, FilterOperator(flt.operator), flt.value
+    key = flt.key
     name = key if key in fields else aliases.get(key, key)
-    fld = fields.get(name)
-    if fld is None:
-        raise FilterError(
-            f"filter on {key!r}: the field is not indexed, so the server cannot filter on it; "
-            f"indexed fields: {sorted(fields)}. Add it to metadata_schema (and re-create the index)"
-        )
-    kind = fld.type
-    if op not in OPERATORS_BY_TYPE.get(kind, frozenset()):
-        raise FilterError(
-            f"filter on {key!r}: operator {op.name} does not apply to {kind} field {name!r}; "
-            f"{_HINTS.get(kind, '')}"
-        )
-    if op == Op.IS_EMPTY:
-        if not getattr(fld, "index_missing", False):
-            raise FilterError(
-                f"filter on {key!r}: IS_EMPTY needs the field created with INDEXMISSING "
-                "(redisvec's metadata_schema fields have it; this index's field does not)"
-            )
-        if kind == "tag":
-            return Tag(name).is_missing()
-        if kind == "numeric":
-            return Num(name).is_missing()
-        return Text(name).is_missing() if kind == "text" else Geo(name).is_missing()
-    if op in _LIST_OPERATORS:
-        if not isinstance(value, list):
-            raise FilterError(
-                f"filter on {key!r}: {op.name} takes a list of values, got {value!r}; "
-                "for one value use EQ (or CONTAINS on a list field)"
-            )
-    elif isinstance(value, list) or value is None:
-        raise FilterError(
-            f"filter on {key!r}: {op.name} takes one value, got {value!r}"
-            + ("; for several values use IN / ANY / ALL" if isinstance(value, list) else "")
-        )
-    try:
-        if kind == "tag":
-            return _tag(name, op, value)
-        if kind == "numeric":
-            return _numeric(name, op, value)
-        return _text(name, value)
-    except FilterError as exc:
-        raise FilterError(f"filter on {key!r} ({op.name} {value!r}): {exc}") from None
-
-
-def _tag(name: str, op: FilterOperator, value: Any) -> FilterExpression:
-    tag = Tag(name)
-    if op in (Op.EQ, Op.CONTAINS):
-        return cast(FilterExpression, tag == value)
-    if op == Op.NE:
-        return cast(FilterExpression, tag != value)
-    if op in (Op.IN, Op.ANY):
-        return tag.one_of(value)
-    if op == Op.NIN:
-        return ~tag.one_of(value)
-    return tag.all_of(value)  # ALL
-
-
-def _numeric(name: str, op: FilterOperator, value: Any) -> Where:
-    num = Num(name)
-    if op in (Op.IN, Op.NIN):
-        values: Sequence[Any] = value
-        if not values:
-            return NOTHING if op == Op.IN else None
-        anyof: FilterExpression = reduce(lambda a, b: a | b, [num == v for v in values])
-        return anyof if op == Op.IN else ~anyof
-    compare = {
-        Op.EQ: num.__eq__,
-        Op.NE: num.__ne__,
-        Op.GT: num.__gt__,
-        Op.GTE: num.__ge__,
-        Op.LT: num.__lt__,
-        Op.LTE: num.__le__,
-    }[op]
-    result: FilterExpression = compare(value)
-    return result
-
-
-def _text(name: str, value: Any) -> FilterExpression:
-    if not isinstance(value, str):
-        raise FilterError(f"text matching takes a string, got {value!r}")
-    return Text(name).phrase(value)
+    op = FilterOperator(flt.operator).name
+    return conditions.condition(name, op, flt.value, fields, operators=_TABLE)
