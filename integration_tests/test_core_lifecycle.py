@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -173,6 +174,29 @@ def test_schema_disagreement_is_an_error_showing_both_sides(
     assert snapshot(client, names.prefix) == before
     assert existing.count() == 3
     existing.check_schema()  # agrees with itself
+
+
+@pytest.mark.parametrize(
+    ("field", "theirs"),
+    [(NumericField("color"), "'tag'"), (TagField("year"), "None")],
+)
+def test_a_requested_metadata_field_the_index_lacks_or_types_differently_is_a_mismatch(
+    client: redis.Redis, names: Any, field: Any, theirs: str
+) -> None:
+    existing = SearchIndex(make_schema(names), client)
+    existing.create()
+    asked = SearchIndex(existing.schema.with_fields(field), client)
+    for attempt in (asked.check_schema, asked.create):
+        with pytest.raises(SchemaMismatchError) as caught:
+            attempt()
+        message = str(caught.value)
+        assert f"metadata field {field.name!r}: asked for '{field.type}', index has {theirs}" in (
+            message
+        ), message
+    # the schema the index was made with, minus a field, still agrees (extra fields are fine)
+    fewer = replace(existing.schema, fields=existing.schema.fields[1:])
+    SearchIndex(fewer, client).check_schema()
+    existing.check_schema()
 
 
 def test_missing_index(client: redis.Redis, names: Any) -> None:

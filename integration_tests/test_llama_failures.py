@@ -23,7 +23,7 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryMode,
 )
 
-from redisvec.errors import FilterError
+from redisvec.errors import FilterError, SchemaMismatchError
 from redisvec.llama_index import RedisVectorStore
 from redisvec.server import LocalRedis
 
@@ -214,6 +214,27 @@ async def test_clear_works_and_overwrite_drops_exactly_once(redis_url: str, name
     await fresh.async_add([TextNode(id_="new3", text="new", embedding=vec(7))])
     assert sorted(n.node_id for n in await fresh.aget_nodes()) == ["new1", "new2", "new3"]
     assert sorted(n.node_id for n in first.get_nodes()) == ["new1", "new2", "new3"]
+
+
+async def test_an_existing_index_must_index_metadata_schema_with_its_types(
+    redis_url: str, names: Any
+) -> None:
+    first = make(redis_url, names)
+    first.add([TextNode(id_="a", text="x", embedding=vec(0), metadata={"color": "red"})])
+    retyped = [{"name": "color", "type": "numeric"}, {"name": "extra", "type": "tag"}]
+    store = make(redis_url, names, metadata_schema=retyped)
+    with pytest.raises(SchemaMismatchError) as sync_error:
+        store.get_nodes()
+    with pytest.raises(SchemaMismatchError) as async_error:
+        await store.aget_nodes()
+    for message in (str(sync_error.value), str(async_error.value)):
+        assert "metadata field 'color': asked for 'numeric', index has 'tag'" in message
+        assert "metadata field 'extra': asked for 'tag', index has None" in message
+    # fewer metadata fields than the index has, or none given: it is used as it is
+    for schema in (SCHEMA[:1], None):
+        other = make(redis_url, names, metadata_schema=schema)
+        assert [n.node_id for n in other.get_nodes()] == ["a"]
+    assert [n.node_id for n in first.get_nodes()] == ["a"]
 
 
 @pytest.mark.parametrize("metric", ["L2", "IP"])

@@ -319,9 +319,18 @@ def test_differences() -> None:
     same_shape = IndexSchema(
         "i",
         prefixes=("doc:",),  # "doc" + separator: the same key space
-        fields=(VectorField("v", dims=4, ef_runtime=50), TextField("extra")),
+        # options other than the type are not compared; fields the schema does not ask for are fine
+        fields=(
+            VectorField("v", dims=4, ef_runtime=50),
+            TagField("a", case_sensitive=True),
+            TextField("extra"),
+        ),
     )
     assert base.differences(same_shape) == []
+    retyped = replace(same_shape, fields=(VectorField("v", dims=4), NumericField("a")))
+    assert base.differences(retyped) == [("metadata field 'a'", "tag", "numeric")]
+    assert base.differences(retyped, fields=()) == []  # only the named fields are compared
+    assert base.differences(retyped, fields=["a"]) == [("metadata field 'a'", "tag", "numeric")]
     other = IndexSchema(
         "i",
         prefixes=("other:",),
@@ -337,11 +346,15 @@ def test_differences() -> None:
         ("distance_metric", "cosine", "l2"),
         ("datatype", "float32", "float64"),
         ("algorithm", "hnsw", "flat"),
+        ("metadata field 'a'", "tag", None),
     ]
     renamed = replace(base, fields=(VectorField("emb", dims=4),))
-    assert base.differences(renamed) == [("vector field", "v", ("emb",))]
+    assert base.differences(renamed, fields=()) == [("vector field", "v", ("emb",))]
     no_vector = replace(base, fields=(TagField("v"),))
-    assert base.differences(no_vector) == [("vector field", "v", None)]
+    assert base.differences(no_vector) == [
+        ("vector field", "v", None),
+        ("metadata field 'a'", "tag", None),
+    ]
 
 
 # -- FT.INFO replies -----------------------------------------------------------------------

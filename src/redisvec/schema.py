@@ -18,7 +18,7 @@ import importlib
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
@@ -460,11 +460,17 @@ class IndexSchema:
             args += f._args()
         return args
 
-    def differences(self, other: IndexSchema) -> list[tuple[str, object, object]]:
+    def differences(
+        self, other: IndexSchema, *, fields: Iterable[str] | None = None
+    ) -> list[tuple[str, object, object]]:
         """What makes index ``other`` unusable for this schema, as ``(what, ours, theirs)``.
 
         Compared: storage, key prefixes (both read with our separator, which the server does not
-        record), and the vector field: name, dims, distance metric, datatype, algorithm.
+        record), the vector field (name, dims, distance metric, datatype, algorithm) and each
+        other field of this schema, or only those named in ``fields``: it must be indexed by
+        ``other`` with the same type (``theirs`` is None when it is not indexed). A filter on a
+        field the index does not index would fail, or match nothing; options such as SORTABLE
+        are not compared (the server's FT.INFO does not report all of them).
         """
         out: list[tuple[str, object, object]] = []
 
@@ -486,6 +492,12 @@ class IndexSchema:
             else:
                 for what in ("dims", "distance_metric", "datatype", "algorithm"):
                     check(what, getattr(ours, what), getattr(theirs, what))
+        compared = [f.name for f in self.fields if f.type != "vector"] if fields is None else fields
+        for name in compared:
+            mine = self.fields_by_name[name]
+            found = other.fields_by_name.get(name)
+            if found is None or found.type != mine.type:
+                out.append((f"metadata field {name!r}", mine.type, found and found.type))
         return out
 
     def with_fields(self, *new: Field) -> IndexSchema:

@@ -263,11 +263,9 @@ class RedisVectorStore(VectorStore):
             vf = existing.fields_by_name.get(self._requested_layout.vector_field)
             dims = vf.dims if isinstance(vf, VectorField) else 1
         planned = self._plan(dims or 1)
-        diffs = planned.differences(existing)
-        for fld in self._requested_layout.indexed:
-            theirs = existing.fields_by_name.get(fld.name)
-            if theirs is None or theirs.type != fld.type:
-                diffs.append((f"metadata field {fld.name!r}", fld.type, theirs and theirs.type))
+        diffs = planned.differences(
+            existing, fields=[f.name for f in self._requested_layout.indexed]
+        )
         if diffs:
             lines = "\n".join(f"  {w}: asked for {a!r}, index has {b!r}" for w, a, b in diffs)
             raise SchemaMismatchError(

@@ -279,20 +279,15 @@ class RedisVectorStore(BasePydanticVectorStore):
         if existing is not None and not drop:
             dims = dims or self.dims or existing.vector_field.dims
             desired = self._desired(dims)
+            # metadata_schema's fields (none when not given) must be indexed, with their types
             problems = [
                 f"{what}: asked for {ours!r}, index has {theirs!r}"
-                for what, ours, theirs in desired.differences(existing)
+                for what, ours, theirs in desired.differences(
+                    existing, fields=[f.name for f in self._layout.indexed]
+                )
             ]
-            theirs = existing.fields_by_name
             layout = self._layout
-            if self._schema_given:
-                for f in layout.indexed:
-                    if f.name not in theirs or theirs[f.name].type != f.type:
-                        found = theirs[f.name].type if f.name in theirs else "not indexed"
-                        problems.append(
-                            f"metadata field {f.name!r}: asked for {f.type}, index has {found}"
-                        )
-            else:  # filter on whatever the index indexes
+            if not self._schema_given:  # filter on whatever the index indexes
                 layout = DocumentLayout.for_existing(existing)
             if problems:
                 raise SchemaMismatchError(
