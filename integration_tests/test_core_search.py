@@ -267,6 +267,49 @@ def test_hnsw_recall_at_ef_runtime_100(client: redis.Redis, names: Any) -> None:
     assert hits / 200 >= 0.95
 
 
+@pytest.mark.parametrize("algorithm", ["flat", "hnsw"])
+def test_ids_restrict_before_the_knn(client: redis.Redis, names: Any, algorithm: str) -> None:
+    """``ids`` (INKEYS) picks the k nearest among those records, not the global k nearest
+    filtered afterwards (which would return fewer than k): compared with numpy on the subset."""
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(300, 8))
+    schema = IndexSchema(
+        names.index,
+        prefixes=(names.prefix,),
+        fields=(
+            TagField("color"),
+            TextField("body"),
+            VectorField("v", dims=8, algorithm=algorithm, distance_metric="l2"),
+        ),
+    )
+    index = SearchIndex(schema, client)
+    index.create()
+    index.load(
+        [{"v": v, "color": "ab"[i % 2], "body": "pie"} for i, v in enumerate(vectors)],
+        ids=[str(i) for i in range(300)],
+    )
+    q = vectors[0]
+    order = np.argsort(((vectors - q) ** 2).sum(axis=1))
+    subset = [int(i) for i in order[150:170]]  # far from q: none in the global top 10
+    chosen = [str(i) for i in subset] + ["no-such-id"]
+    got = index.search(VectorQuery(q, k=5, ids=chosen))
+    assert [h.id for h in got.hits] == [str(i) for i in subset[:5]]
+    flt = Tag("color") == "a"
+    with_filter = index.search(VectorQuery(q, k=5, ids=chosen, filter=flt))
+    assert [h.id for h in with_filter.hits] == [str(i) for i in subset if i % 2 == 0][:5]
+    everyone = {h.id for h in index.search(FilterQuery(ids=chosen, limit=100)).hits}
+    assert everyone == {str(i) for i in subset}
+    assert index.search(FilterQuery(ids=[])).total == 0
+    everything_near = index.search(RangeQuery(q, 1e9, k=500, ids=chosen))
+    assert [h.id for h in everything_near.hits] == [str(i) for i in subset]
+    if algorithm == "flat":  # exact: the radius of the 10th of the subset takes its first 10
+        radius = float(((vectors[subset[9]] - q) ** 2).sum()) * (1 + 1e-6)
+        in_range = index.search(RangeQuery(q, radius, k=500, ids=chosen))
+        assert [h.id for h in in_range.hits] == [str(i) for i in subset[:10]]
+    text = index.search(TextQuery("pie", k=100, ids=chosen))
+    assert {h.id for h in text.hits} == {str(i) for i in subset}
+
+
 def test_ef_runtime_is_sent(client: redis.Redis, names: Any) -> None:
     flat = IndexSchema(
         names.index,

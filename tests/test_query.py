@@ -114,3 +114,30 @@ def test_text_args() -> None:
                     "LIMIT", 0, 4, "DIALECT", 2]  # fmt: skip
     with pytest.raises(ValueError, match="no words"):
         TextQuery("!!").to_args(schema())
+
+
+def test_ids_restrict_every_search_to_those_keys() -> None:
+    inkeys = ["INKEYS", 2, "doc:a", "doc:b"]
+    queries = [
+        VectorQuery(V, k=3, ids=["a", "b", "a"]),  # repeated ids are sent once
+        RangeQuery(V, 0.5, ids=("a", "b")),
+        FilterQuery(ids=["a", "b"]),
+        TextQuery("hello", ids=["a", "b"]),
+    ]
+    for q in queries:
+        args = q.to_args(schema())
+        at = args.index("INKEYS")
+        assert args[at : at + 4] == inkeys, q
+        assert args[-2:] == ["DIALECT", 2]
+        assert "INKEYS" not in type(q)(**{**q.__dict__, "ids": None}).to_args(schema())
+    assert FilterQuery(ids=[]).to_args(schema())[2:4] == ["INKEYS", 0]  # no record
+    with pytest.raises(ValueError, match="list of record ids"):
+        FilterQuery(ids="a").to_args(schema())
+
+
+def test_with_scores_only_for_text() -> None:
+    assert TextQuery("x").with_scores is True
+    for q in (VectorQuery(V), RangeQuery(V, 1.0), FilterQuery(), CountQuery()):
+        assert q.with_scores is False
+        assert "WITHSCORES" not in q.to_args(schema())
+    assert "WITHSCORES" in TextQuery("x").to_args(schema())

@@ -4,6 +4,10 @@ Every builder sends ``DIALECT 2`` (the server's default dialect is still 1) and 
 ``LIMIT`` (the server's default is ``0 10``: ``KNN 50`` without it returns 10 results). Vector
 queries sort by the distance the server yields, under an alias that cannot clash with a field.
 
+Vector, range, text and filter queries take ``ids``: only those records are searched (``INKEYS``,
+which the server applies before the KNN: the k nearest among them). ``with_scores`` tells the reply
+parser whether the server sends a score per hit.
+
 The builders do no I/O, so `SearchIndex` and `AsyncSearchIndex` share them.
 """
 
@@ -79,6 +83,18 @@ def _return_args(
     return ["RETURN", len(tokens), *tokens]
 
 
+def _in_keys(schema: IndexSchema, ids: Sequence[str] | None) -> list[Arg]:
+    """``INKEYS n key...``: only these records are searched (the server restricts before the KNN,
+    so ``k`` nearest among them, not the global k nearest filtered afterwards). None: every
+    record; an empty list: none."""
+    if ids is None:
+        return []
+    if isinstance(ids, (str, bytes)):
+        raise ValueError(f"ids must be a list of record ids, got the string {ids!r}")
+    keys = [schema.key(i) for i in dict.fromkeys(ids)]
+    return ["INKEYS", len(keys), *keys]
+
+
 class _Scores:
     """``with_scores``: whether the server sends each hit's score (``WITHSCORES``), so that the
     reply parser knows the shape of the reply without knowing the query's class."""
@@ -108,6 +124,7 @@ class VectorQuery(_Scores):
     return_fields: Sequence[str] | None = None
     return_vector: bool = False
     ef_runtime: int | None = None
+    ids: Sequence[str] | None = None
 
     def to_args(self, schema: IndexSchema) -> list[Arg]:
         k = _positive("k", self.k)
@@ -135,6 +152,7 @@ class VectorQuery(_Scores):
             "PARAMS", len(params), *params,
             "SORTBY", DISTANCE_ALIAS, "ASC",
             *_return_args(schema, self.return_fields, _extras(vf, self.return_vector, distance=True)),
+            *_in_keys(schema, self.ids),
             "LIMIT", 0, k,
             "DIALECT", DIALECT,
         ]  # fmt: skip
@@ -163,6 +181,7 @@ class RangeQuery(_Scores):
     return_fields: Sequence[str] | None = None
     return_vector: bool = False
     epsilon: float | None = None
+    ids: Sequence[str] | None = None
 
     def to_args(self, schema: IndexSchema) -> list[Arg]:
         k = _positive("k", self.k)
@@ -186,6 +205,7 @@ class RangeQuery(_Scores):
             "PARAMS", 4, "radius", repr(radius), "vector", blob,
             "SORTBY", DISTANCE_ALIAS, "ASC",
             *_return_args(schema, self.return_fields, _extras(vf, self.return_vector, distance=True)),
+            *_in_keys(schema, self.ids),
             "LIMIT", 0, k,
             "DIALECT", DIALECT,
         ]  # fmt: skip
@@ -203,6 +223,7 @@ class FilterQuery(_Scores):
     ascending: bool = True
     return_vector: bool = False
     no_content: bool = False
+    ids: Sequence[str] | None = None
 
     def to_args(self, schema: IndexSchema) -> list[Arg]:
         if self.offset < 0 or self.limit < 0:
@@ -215,6 +236,7 @@ class FilterQuery(_Scores):
             args += _return_args(schema, self.return_fields, extra)
         if self.sort_by:
             args += ["SORTBY", self.sort_by, "ASC" if self.ascending else "DESC"]
+        args += _in_keys(schema, self.ids)
         return [*args, "LIMIT", self.offset, self.limit, "DIALECT", DIALECT]
 
 
@@ -246,6 +268,7 @@ class TextQuery:
     return_fields: Sequence[str] | None = None
     return_vector: bool = False
     scorer: str = "BM25"
+    ids: Sequence[str] | None = None
 
     @property
     def with_scores(self) -> bool:
@@ -273,6 +296,7 @@ class TextQuery:
             "WITHSCORES",
             "SCORER", self.scorer,
             *_return_args(schema, self.return_fields, extra),
+            *_in_keys(schema, self.ids),
             "LIMIT", 0, k,
             "DIALECT", DIALECT,
         ]  # fmt: skip

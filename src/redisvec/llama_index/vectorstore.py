@@ -58,37 +58,6 @@ _QUERY_OPTIONS = frozenset(
 _FETCH_BATCH = 1000
 
 
-# -- INKEYS: restrict a query to some records (VectorStoreQuery.node_ids) ----------------------------
-
-
-def _in_keys(args: list[Any], keys: tuple[str, ...]) -> list[Any]:
-    return [*args, "INKEYS", len(keys), *keys] if keys else args
-
-
-@dataclass(frozen=True)
-class _KeyedVectorQuery(VectorQuery):
-    in_keys: tuple[str, ...] = ()
-
-    def to_args(self, schema: IndexSchema) -> list[Any]:
-        return _in_keys(super().to_args(schema), self.in_keys)
-
-
-@dataclass(frozen=True)
-class _KeyedRangeQuery(RangeQuery):
-    in_keys: tuple[str, ...] = ()
-
-    def to_args(self, schema: IndexSchema) -> list[Any]:
-        return _in_keys(super().to_args(schema), self.in_keys)
-
-
-@dataclass(frozen=True)
-class _KeyedTextQuery(TextQuery):
-    in_keys: tuple[str, ...] = ()
-
-    def to_args(self, schema: IndexSchema) -> list[Any]:
-        return _in_keys(super().to_args(schema), self.in_keys)
-
-
 # -- what the first contact with the server decides ------------------------------------------------
 
 
@@ -558,7 +527,7 @@ class RedisVectorStore(BasePydanticVectorStore):
             where = Tag(self._layout.doc_id_field).one_of(query.doc_ids) & where
         # An empty node_ids / doc_ids list restricts nothing: VectorIndexRetriever sends
         # node_ids=[] when the user gave none.
-        in_keys = tuple(self._schema.key(i) for i in dict.fromkeys(query.node_ids or ()))
+        ids = list(query.node_ids) if query.node_ids else None
         fields = self._layout.return_fields
         queries: list[Query] = []
         plan = _Plan(mode, queries, k)
@@ -577,7 +546,7 @@ class RedisVectorStore(BasePydanticVectorStore):
             vector_field = query.embedding_field or self._layout.vector_field
             vq: Query
             if threshold is not None:
-                vq = _KeyedRangeQuery(
+                vq = RangeQuery(
                     query.query_embedding,
                     float(threshold),
                     k=fetch_k,
@@ -585,10 +554,10 @@ class RedisVectorStore(BasePydanticVectorStore):
                     vector_field=vector_field,
                     return_fields=fields,
                     return_vector=mode == Mode.MMR,
-                    in_keys=in_keys,
+                    ids=ids,
                 )
             else:
-                vq = _KeyedVectorQuery(
+                vq = VectorQuery(
                     query.query_embedding,
                     k=fetch_k,
                     filter=where,
@@ -596,7 +565,7 @@ class RedisVectorStore(BasePydanticVectorStore):
                     return_fields=fields,
                     return_vector=mode == Mode.MMR,
                     ef_runtime=options.get("ef_runtime"),
-                    in_keys=in_keys,
+                    ids=ids,
                 )
             queries.append(vq)
         if mode in (Mode.TEXT_SEARCH, Mode.HYBRID):
@@ -606,13 +575,13 @@ class RedisVectorStore(BasePydanticVectorStore):
                 )
             text_k = (query.sparse_top_k or k) if mode == Mode.HYBRID else k
             queries.append(
-                _KeyedTextQuery(
+                TextQuery(
                     query.query_str,
                     k=text_k,
                     text_field=self._layout.text_field,
                     filter=where,
                     return_fields=fields,
-                    in_keys=in_keys,
+                    ids=ids,
                 )
             )
         if mode == Mode.HYBRID:
