@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-import redis
-import redis.asyncio as aredis
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
@@ -227,15 +225,13 @@ class RedisVectorStore(VectorStore):
         """The index's schema once it is known (opened or created), else None."""
         return self._schema
 
-    # The core's index classes are annotated with redis.Redis only; cluster clients work the same
-    # way (single-key commands), so they are passed through as that type.
     @property
-    def _sync(self) -> redis.Redis:
-        return cast("redis.Redis", self._clients.sync)
+    def _sync(self) -> SyncClient:
+        return self._clients.sync
 
     @property
-    def _async(self) -> aredis.Redis:
-        return cast("aredis.Redis", self._clients.async_)
+    def _async(self) -> AsyncClient:
+        return self._clients.async_
 
     def _plan(self, dims: int) -> IndexSchema:
         """The schema this store asks for, for vectors of ``dims`` dimensions."""

@@ -21,10 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-import redis
-import redis.asyncio as aredis
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.types import (
@@ -182,7 +180,7 @@ class RedisVectorStore(BasePydanticVectorStore):
             async_client=async_client,
             **kwargs,
         )
-        schema = IndexSchema.from_existing(cast(redis.Redis, store._connections.sync), index_name)
+        schema = IndexSchema.from_existing(store._connections.sync, index_name)
         layout = DocumentLayout.for_existing(
             schema, text_field=text_field, vector_field=vector_field
         )
@@ -278,7 +276,7 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     def _index(self, dims: int | None = None) -> SearchIndex | None:
         if self._schema is None:
-            client = cast(redis.Redis, self._connections.sync)
+            client = self._connections.sync
             try:
                 existing: IndexSchema | None = IndexSchema.from_existing(client, self.index_name)
             except IndexNotFoundError:
@@ -292,12 +290,12 @@ class RedisVectorStore(BasePydanticVectorStore):
         if self._schema is None:
             return None
         if self._sync_index is None:
-            self._sync_index = SearchIndex(self._schema, cast(redis.Redis, self._connections.sync))
+            self._sync_index = SearchIndex(self._schema, self._connections.sync)
         return self._sync_index
 
     async def _aindex(self, dims: int | None = None) -> AsyncSearchIndex | None:
         if self._schema is None:
-            client = cast(aredis.Redis, self._connections.async_)
+            client = self._connections.async_
             try:
                 existing: IndexSchema | None = await IndexSchema.afrom_existing(
                     client, self.index_name
@@ -313,9 +311,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         if self._schema is None:
             return None
         if self._async_index is None:
-            self._async_index = AsyncSearchIndex(
-                self._schema, cast(aredis.Redis, self._connections.async_)
-            )
+            self._async_index = AsyncSearchIndex(self._schema, self._connections.async_)
         return self._async_index
 
     # -- writing ----------------------------------------------------------------------------------
