@@ -22,7 +22,7 @@ import platform
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,20 +173,25 @@ async def _async_throughput(v: Variant, count: int) -> tuple[float, float]:
         # warm up: lazy initialisation, then one pooled connection per concurrent task
         await v.aknn(0)
         await asyncio.gather(*(v.aknn(i % count) for i in range(CONCURRENCY)))
-        t0 = time.perf_counter()
-        for i in range(count):
-            await v.aknn(i)
-        seq = count / (time.perf_counter() - t0)
-
-        pending = iter(range(count))
-
-        async def drain() -> None:
-            for i in pending:
+        # Sequential and concurrent phases alternate (twice each), so that a burst of noise on
+        # this shared machine does not land on one phase only.
+        seq_time = conc_time = 0.0
+        for _ in range(2):
+            t0 = time.perf_counter()
+            for i in range(count):
                 await v.aknn(i)
+            seq_time += time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(drain() for _ in range(CONCURRENCY)))
-        conc = count / (time.perf_counter() - t0)
+            pending = iter(range(count))
+
+            async def drain(pending: Iterator[int] = pending) -> None:
+                for i in pending:
+                    await v.aknn(i)
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(drain() for _ in range(CONCURRENCY)))
+            conc_time += time.perf_counter() - t0
+        seq, conc = 2 * count / seq_time, 2 * count / conc_time
         return seq, conc
     finally:
         await v.aclose()
