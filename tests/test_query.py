@@ -141,3 +141,13 @@ def test_with_scores_only_for_text() -> None:
         assert q.with_scores is False
         assert "WITHSCORES" not in q.to_args(schema())
     assert "WITHSCORES" in TextQuery("x").to_args(schema())
+
+
+def test_epsilon_is_for_hnsw_and_positive() -> None:
+    args = RangeQuery(V, 0.5, epsilon=0.2).to_args(schema())
+    assert args[1].endswith("=>{$YIELD_DISTANCE_AS: __vector_distance; $EPSILON: 0.2}")
+    with pytest.raises(ValueError, match="FLAT, whose range queries are exact"):
+        RangeQuery(V, 0.5, epsilon=1.0).to_args(schema(algorithm="flat"))
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="epsilon must be a number > 0"):
+            RangeQuery(V, 0.5, epsilon=bad).to_args(schema())

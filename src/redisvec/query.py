@@ -171,6 +171,11 @@ class RangeQuery(_Scores):
 
     The threshold is in the server's distance: for L2 that is the *squared* Euclidean distance;
     for COSINE ``1 - cos``; for IP ``1 - dot``.
+
+    On HNSW the range is approximate: the search stops exploring the graph at ``(1 + epsilon)``
+    times the radius (the server's default epsilon is 0.01) and can miss records within it; a
+    larger ``epsilon`` explores further and finds more of the true range, at some cost in speed.
+    FLAT range queries are exact and take no epsilon.
     """
 
     vector: VectorLike
@@ -195,7 +200,15 @@ class RangeQuery(_Scores):
             )
         attrs = f"$YIELD_DISTANCE_AS: {DISTANCE_ALIAS}"
         if self.epsilon is not None:
-            attrs += f"; $EPSILON: {float(self.epsilon)}"
+            epsilon = float(self.epsilon)
+            if vf.algorithm == "flat":  # the server: "Invalid option"
+                raise ValueError(
+                    f"epsilon applies to approximate (HNSW) indexes; field {vf.name!r} of index "
+                    f"{schema.name!r} is FLAT, whose range queries are exact"
+                )
+            if not epsilon > 0:  # also NaN; the server refuses 0 and negatives
+                raise ValueError(f"epsilon must be a number > 0, got {self.epsilon!r}")
+            attrs += f"; $EPSILON: {epsilon}"
         clause = f"@{vf.name}:[VECTOR_RANGE $radius $vector]=>{{{attrs}}}"
         where = _render_filter(self.filter, schema)
         query = clause if where == "*" else f"({clause}) ({where})"

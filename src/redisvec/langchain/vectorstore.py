@@ -493,6 +493,7 @@ class RedisVectorStore(VectorStore):
         flt: Filter,
         distance_threshold: float | None,
         ef_runtime: int | None,
+        epsilon: float | None = None,
         *,
         return_vector: bool = False,
     ) -> VectorQuery | RangeQuery:
@@ -503,13 +504,18 @@ class RedisVectorStore(VectorStore):
             "return_vector": return_vector,
         }
         if distance_threshold is None:
+            if epsilon is not None:
+                raise ValueError(
+                    "epsilon applies to distance_threshold (range) searches; for KNN searches "
+                    "use ef_runtime"
+                )
             return VectorQuery(vector, k=k, ef_runtime=ef_runtime, **common)
         if ef_runtime is not None:
             raise ValueError(
                 "ef_runtime applies to KNN searches; a distance_threshold search is a range query "
-                "(pass one or the other)"
+                "(pass one or the other; its HNSW knob is epsilon)"
             )
-        return RangeQuery(vector, distance_threshold, k=k, **common)
+        return RangeQuery(vector, distance_threshold, k=k, epsilon=epsilon, **common)
 
     def _scored(self, result: SearchResult) -> list[tuple[Document, float]]:
         metric = self._metric()
@@ -527,15 +533,22 @@ class RedisVectorStore(VectorStore):
         *,
         distance_threshold: float | None = None,
         ef_runtime: int | None = None,
+        epsilon: float | None = None,
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         """The ``k`` nearest documents with their distance (lower is closer). With
-        ``distance_threshold``: only those within that distance (squared for L2), up to ``k``."""
+        ``distance_threshold``: only those within that distance (squared for L2), up to ``k``.
+
+        ``ef_runtime`` (HNSW, KNN): candidates explored, higher finds more of the true nearest.
+        ``epsilon`` (HNSW, with ``distance_threshold``): HNSW range searches are approximate and
+        can miss documents within the threshold; a larger epsilon (server default 0.01) explores
+        further and finds more of the true range, at some cost in speed. FLAT indexes are exact.
+        All of these pass through the ``search_kwargs`` of ``as_retriever``."""
         _no_extra("similarity_search", kwargs)
         index = self._index()
         if index is None:
             return []
-        query = self._query(embedding, k, filter, distance_threshold, ef_runtime)
+        query = self._query(embedding, k, filter, distance_threshold, ef_runtime, epsilon)
         return self._scored(index.search(query))
 
     async def asimilarity_search_with_score_by_vector(
@@ -546,13 +559,14 @@ class RedisVectorStore(VectorStore):
         *,
         distance_threshold: float | None = None,
         ef_runtime: int | None = None,
+        epsilon: float | None = None,
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         _no_extra("asimilarity_search", kwargs)
         index = await self._aindex()
         if index is None:
             return []
-        query = self._query(embedding, k, filter, distance_threshold, ef_runtime)
+        query = self._query(embedding, k, filter, distance_threshold, ef_runtime, epsilon)
         return self._scored(await index.search(query))
 
     def similarity_search_with_score(  # type: ignore[override]
@@ -612,6 +626,7 @@ class RedisVectorStore(VectorStore):
         *,
         distance_threshold: float | None = None,
         ef_runtime: int | None = None,
+        epsilon: float | None = None,
         **kwargs: Any,
     ) -> list[Document]:
         """``k`` documents chosen by MMR among the ``fetch_k`` nearest (``lambda_mult`` 1: plain
@@ -621,7 +636,13 @@ class RedisVectorStore(VectorStore):
         if index is None:
             return []
         query = self._query(
-            embedding, max(k, fetch_k), filter, distance_threshold, ef_runtime, return_vector=True
+            embedding,
+            max(k, fetch_k),
+            filter,
+            distance_threshold,
+            ef_runtime,
+            epsilon,
+            return_vector=True,
         )
         return self._mmr(index.search(query), k, lambda_mult)
 
@@ -635,6 +656,7 @@ class RedisVectorStore(VectorStore):
         *,
         distance_threshold: float | None = None,
         ef_runtime: int | None = None,
+        epsilon: float | None = None,
         **kwargs: Any,
     ) -> list[Document]:
         _no_extra("amax_marginal_relevance_search", kwargs)
@@ -642,7 +664,13 @@ class RedisVectorStore(VectorStore):
         if index is None:
             return []
         query = self._query(
-            embedding, max(k, fetch_k), filter, distance_threshold, ef_runtime, return_vector=True
+            embedding,
+            max(k, fetch_k),
+            filter,
+            distance_threshold,
+            ef_runtime,
+            epsilon,
+            return_vector=True,
         )
         return self._mmr(await index.search(query), k, lambda_mult)
 

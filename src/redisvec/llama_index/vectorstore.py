@@ -51,7 +51,7 @@ __all__ = ["RedisVectorStore"]
 Mode = VectorStoreQueryMode
 SUPPORTED_MODES = (Mode.DEFAULT, Mode.MMR, Mode.TEXT_SEARCH, Mode.HYBRID)
 _QUERY_OPTIONS = frozenset(
-    {"distance_threshold", "mmr_prefetch_k", "mmr_prefetch_factor", "ef_runtime"}
+    {"distance_threshold", "epsilon", "mmr_prefetch_k", "mmr_prefetch_factor", "ef_runtime"}
 )
 _FETCH_BATCH = 1000
 
@@ -539,6 +539,11 @@ class RedisVectorStore(BasePydanticVectorStore):
                 factor = float(options.get("mmr_prefetch_factor", 4.0))
                 fetch_k = int(options.get("mmr_prefetch_k") or max(k, math.ceil(k * factor)))
             threshold = options.get("distance_threshold")
+            if threshold is None and options.get("epsilon") is not None:
+                raise ValueError(
+                    "epsilon applies to distance_threshold (range) queries; for KNN queries use "
+                    "ef_runtime"
+                )
             vector_field = query.embedding_field or self._layout.vector_field
             vq: Query
             if threshold is not None:
@@ -550,6 +555,7 @@ class RedisVectorStore(BasePydanticVectorStore):
                     vector_field=vector_field,
                     return_fields=fields,
                     return_vector=mode == Mode.MMR,
+                    epsilon=options.get("epsilon"),
                     ids=ids,
                 )
             else:
@@ -632,8 +638,11 @@ class RedisVectorStore(BasePydanticVectorStore):
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         """Run ``query`` (modes DEFAULT, MMR, TEXT_SEARCH, HYBRID). Keyword options:
         ``distance_threshold`` (only records within that server distance: for L2 the squared
-        Euclidean distance), ``mmr_prefetch_k`` / ``mmr_prefetch_factor`` (MMR candidates, default
-        4 x top k), ``ef_runtime`` (HNSW)."""
+        Euclidean distance), ``epsilon`` (HNSW, with ``distance_threshold``: HNSW range queries
+        are approximate and can miss records within the threshold; a larger epsilon, server
+        default 0.01, explores further and finds more of the true range, at some cost in speed;
+        FLAT is exact), ``mmr_prefetch_k`` / ``mmr_prefetch_factor`` (MMR candidates, default
+        4 x top k), ``ef_runtime`` (HNSW, KNN)."""
         self._check_query(query, kwargs)
         index = self._index()
         if index is None:
