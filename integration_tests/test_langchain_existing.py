@@ -21,7 +21,7 @@ try:
 except ImportError:  # redis-py < 6
     from redis.commands.search.indexDefinition import IndexDefinition, IndexType
 
-from redisvec import IndexNotFoundError
+from redisvec import FilterError, IndexNotFoundError
 from redisvec.langchain import RedisVectorStore
 
 DIM = 1536
@@ -126,6 +126,31 @@ async def test_from_existing_index_matches_raw_ft_search(
     assert len(raw) == 30  # "faq, misc" was split on the guide's default separator ','
     flt = {"category": {"$in": ["faq", "tutorial"]}}
     same(ours(await astore.asimilarity_search_with_score("question", k=30, filter=flt)), raw)
+    # the whole stored value would silently match nothing (the server split it): a clear error
+    message = (
+        r"Tag\('category'\) value 'faq, misc' contains the field's separator ',': .*'faq', 'misc'"
+    )
+    assert client.ft(index).search(Query("@category:{faq\\,\\ misc}").dialect(2)).total == 0
+    with pytest.raises(FilterError, match=message):
+        store.similarity_search("question", k=30, filter={"category": "faq, misc"})
+    with pytest.raises(FilterError, match=message):
+        await astore.asimilarity_search(
+            "question", k=30, filter={"category": {"$in": ["faq, misc"]}}
+        )
+    llama = pytest.importorskip("redisvec.llama_index")
+    from llama_index.core.vector_stores.types import MetadataFilter, VectorStoreQuery
+
+    lstore = llama.RedisVectorStore.from_existing_index(
+        index_name=index, redis_url=redis_url, text_field="content"
+    )
+    with pytest.raises(FilterError, match=message):
+        lstore.query(
+            VectorStoreQuery(
+                query_embedding=query.tolist(),
+                filters=MetadataFilter(key="category", value="faq, misc"),  # type: ignore[arg-type]
+            )
+        )
+    lstore.close()
     # range
     radius = 1.0
     raw = _raw(

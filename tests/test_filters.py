@@ -309,6 +309,38 @@ def test_all_and_none_simplify_away() -> None:
     assert (ALL | a).field_names() == frozenset({"t"})
 
 
+def test_tag_values_containing_the_fields_separator_are_refused_against_a_schema() -> None:
+    from redisvec.schema import IndexSchema, TagField, VectorField
+
+    schema = IndexSchema(
+        "i",
+        fields=(
+            TagField("cat"),  # the server's default separator ','
+            TagField("ours", separator="\x1f"),
+            VectorField("v", dims=2),
+        ),
+    )
+    fields = schema.fields_by_name
+    message = (
+        r"Tag\('cat'\) value 'faq, misc' contains the field's separator ',': .* never matches; "
+        r"filter on one of its parts instead \('faq', 'misc'\)"
+    )
+    for flt in (
+        Tag("cat") == "faq, misc",
+        Tag("cat").one_of(["ok", "faq, misc"]),
+        ~(Tag("cat") != "faq, misc") & (Tag("ours") == "x"),
+    ):
+        with pytest.raises(FilterError, match=message):
+            flt.render(fields)
+        assert "faq\\,\\ misc" in flt.render(schema.field_types)  # the type-only form: as before
+    assert (Tag("ours") == "faq, misc").render(fields) == "@ours:{faq\\,\\ misc}"
+    assert (Tag("cat") == "faq").render(fields) == "@cat:{faq}"
+    with pytest.raises(FilterError, match=r"Tag\('x'\) value 'a\|b'.*separator '\|'"):
+        (Tag("x") == "a|b").render({"x": TagField("x", separator="|")})
+    json = IndexSchema("j", storage="json", fields=(TagField("raw", separator=None),))
+    assert (Tag("raw") == "a,b").render(json.fields_by_name) == "@raw:{a\\,b}"
+
+
 def test_is_all_and_is_nothing() -> None:
     a = Tag("t") == "a"
     everything = [ALL, a | ALL, ALL | (Num("n") > 1), ~(Tag("t") == []), Tag("t").all_of([])]

@@ -38,8 +38,12 @@ import numbers
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from redisvec.errors import FilterError
+
+if TYPE_CHECKING:
+    from redisvec.schema import Field
 
 __all__ = [
     "ALL",
@@ -151,16 +155,26 @@ class FilterExpression:
     def __invert__(self) -> FilterExpression:
         return _Not(self)
 
-    def render(self, fields: Mapping[str, str] | None = None) -> str:
+    def render(self, fields: Mapping[str, str] | Mapping[str, Field] | None = None) -> str:
         """Return the DIALECT 2 query string.
 
-        With ``fields`` (field name -> ``"tag"|"text"|"numeric"|"geo"|"vector"``), first check that
-        every field exists and has a type the operator applies to, raising `FilterError` otherwise.
+        With ``fields`` (field name -> ``"tag"|"text"|"numeric"|"geo"|"vector"``, or -> the
+        schema's `Field`, as in ``schema.fields_by_name``), first check that every field exists
+        and has a type the operator applies to, raising `FilterError` otherwise. Given `Field`
+        objects, a tag value containing its field's separator is refused too: the server split
+        stored values at the separator, so such a value would silently match nothing (indexes made
+        by other tools usually split on ``,``).
         """
         if fields is not None:
-            types = {name: kind.lower() for name, kind in fields.items()}
+            types: dict[str, str] = {}
+            separators: dict[str, str] = {}
+            for name, fld in fields.items():
+                types[name] = (fld if isinstance(fld, str) else fld.type).lower()
+                sep = getattr(fld, "separator", None) if types[name] == "tag" else None
+                if isinstance(sep, str) and sep:
+                    separators[name] = sep
             for leaf in self._leaves():
-                leaf.validate(types)
+                leaf.validate(types, separators)
         return self._render()
 
     def field_names(self) -> frozenset[str]:
@@ -274,6 +288,7 @@ class _Leaf(FilterExpression):
     builder: str  # "Tag", "Num", ... for messages
     kind: str  # the field type it applies to
     query: str
+    values: tuple[str, ...] = ()  # tag texts as matched (trimmed, unescaped)
 
     def _render(self) -> str:
         return self.query
@@ -281,7 +296,9 @@ class _Leaf(FilterExpression):
     def _leaves(self) -> Iterator[_Leaf]:
         yield self
 
-    def validate(self, types: Mapping[str, str]) -> None:
+    def validate(
+        self, types: Mapping[str, str], separators: Mapping[str, str] | None = None
+    ) -> None:
         kind = types.get(self.field)
         if kind is None:
             raise FilterError(
@@ -300,6 +317,16 @@ class _Leaf(FilterExpression):
                 f"{self.builder}({self.field!r}) applies to {self.kind} fields, but "
                 f"{self.field!r} is a {kind} field: {fix}"
             )
+        sep = (separators or {}).get(self.field)
+        for value in self.values:
+            if sep and sep in value:
+                parts = [p for p in (p.strip(_TAG_TRIM) for p in value.split(sep)) if p]
+                raise FilterError(
+                    f"Tag({self.field!r}) value {value!r} contains the field's separator {sep!r}: "
+                    "the server split stored values at it, so this value never matches; filter "
+                    f"on one of its parts instead ({', '.join(map(repr, parts)) or 'none'}), e.g. "
+                    f"Tag({self.field!r}).one_of({parts!r})"
+                )
 
 
 @dataclass(frozen=True)
@@ -403,7 +430,7 @@ class Tag:
                 f"Tag({self.name!r}) value {value!r} contains a NUL or control character, which "
                 "the server's query parser cannot match: remove it from stored and queried values"
             )
-        return _escape(text)
+        return text
 
     def _values(self, values: object, op: str) -> list[str]:
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
@@ -416,7 +443,8 @@ class Tag:
     def _any(self, texts: list[str]) -> FilterExpression:
         if not texts:  # nothing, anchored on this field
             return _Never(_Leaf(self.name, "Tag", "tag", f"{_ref(self.name)}:{{x}}"))
-        return _Leaf(self.name, "Tag", "tag", f"{_ref(self.name)}:{{{' | '.join(texts)}}}")
+        query = f"{_ref(self.name)}:{{{' | '.join(map(_escape, texts))}}}"
+        return _Leaf(self.name, "Tag", "tag", query, tuple(texts))
 
     def one_of(self, values: Iterable[TagValue]) -> FilterExpression:
         """Records holding at least one of ``values``; an empty list matches nothing."""

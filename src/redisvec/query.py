@@ -48,7 +48,7 @@ def _render_filter(flt: Filter, schema: IndexSchema) -> str:
         return "*"
     if isinstance(flt, str):
         return flt.strip() or "*"
-    return flt.render(schema.field_types)
+    return flt.render(schema.fields_by_name)  # with each tag field's separator
 
 
 def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
