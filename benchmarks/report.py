@@ -116,7 +116,10 @@ NOTES = """## What bounds the misses (profiled)
   2.10's default; `FT.CONFIG SET WORKERS` is refused at run time), so concurrency can only
   overlap the client's CPU with the server's, on 2 cores. Where the server's brute-force scan
   dominates (FLAT), the raw floor itself gets 1.2-1.6x; where the client's share is large enough
-  (HNSW) the core gets 2.1-2.7x.
+  (HNSW) the core got 2.1-2.7x (raw 2.3-2.8x) in runs on a quiet machine. The gain needs the
+  second core free: the same raw redis-py script on 384/HNSW measured 2.4-2.7x at load average
+  ~1 and 1.2-1.3x at load average 2 (other sessions' test suites), and every variant's ratio
+  drops with it; check `uptime` before reading this row.
 - **float16 memory on 384/HNSW (0.56x):** the HNSW graph (neighbour lists, per-node metadata)
   does not shrink with the datatype; the raw floor measures the same. Server-side.
 - langchain-redis adds a text filter on `_index_name` to every query, so its HNSW queries run the
