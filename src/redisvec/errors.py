@@ -13,6 +13,7 @@ __all__ = [
     "FilterError",
     "IndexNotFoundError",
     "PermissionDeniedError",
+    "QueryTimeoutError",
     "RedisVecError",
     "SchemaError",
     "SchemaMismatchError",
@@ -53,6 +54,15 @@ class SearchUnavailableError(RedisVecError):
 
 class ServerNotFoundError(RedisVecError, RuntimeError):
     """No redis-server with search could be found or started for `redisvec.server.LocalRedis`."""
+
+
+class QueryTimeoutError(RedisVecError, TimeoutError):
+    """The server stopped a query at its time limit and would have returned partial results.
+
+    The Query Engine's default (``ON_TIMEOUT RETURN``, ``TIMEOUT 500`` ms) hands back whatever it
+    found so far, which for a KNN query means wrong neighbours presented as the answer. On RESP3
+    the reply says so and redisvec raises this instead; RESP2 replies carry no such warning.
+    """
 
 
 class BatchWriteError(RedisVecError):

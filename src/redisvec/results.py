@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from redisvec.errors import QueryTimeoutError
 from redisvec.query import DISTANCE_ALIAS
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ _ATTRIBUTES = (b"extra_attributes", "extra_attributes")
 _SCORE = (b"score", "score")
 _ID = (b"id", "id")
 _TOTAL = (b"total_results", "total_results")
+_WARNING = (b"warning", "warning")
 
 
 def _get(mapping: Mapping[Any, Any], key: tuple[bytes, str]) -> Any:
@@ -117,6 +119,14 @@ def _raw_rows(
     """Both protocols -> (total, [(key, score, raw field map)])."""
     rows: list[tuple[str, float | None, dict[str, Any]]] = []
     if isinstance(reply, dict):  # RESP3: keys are bytes, or str on a decode_responses client
+        warnings = [_text(w) for w in _get(reply, _WARNING) or ()]
+        if any("timeout" in str(w).lower() for w in warnings):
+            raise QueryTimeoutError(
+                f"the server stopped the query at its time limit ({'; '.join(map(str, warnings))}) "
+                "and would have returned partial results; raise the limit (FT.CONFIG SET TIMEOUT "
+                "<ms>, or TIMEOUT on managed services' module arguments), ask for fewer results, "
+                "or make the server fail instead (ON_TIMEOUT FAIL)"
+            )
         for item in _get(reply, _RESULTS) or []:
             attrs = _get(item, _ATTRIBUTES) or {}
             score = _get(item, _SCORE)
