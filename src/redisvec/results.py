@@ -43,9 +43,12 @@ def distance_to_similarity(distance: float, metric: str) -> float:
     raise ValueError(f"unknown distance metric {metric!r}; use cosine, l2 or ip")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Hit:
-    """One record of a result: its id (key without the index's prefix), fields and distance."""
+    """One record of a result: its id (key without the index's prefix), fields and distance.
+
+    Not frozen, with slots: a frozen dataclass's ``__init__`` sets each attribute through
+    ``object.__setattr__`` (~0.7 us against ~0.15 us), and every hit of every query builds one."""
 
     id: str
     key: str
@@ -93,14 +96,6 @@ def _get(mapping: Mapping[Any, Any], key: tuple[bytes, str]) -> Any:
     return mapping.get(key[1]) if value is None else value
 
 
-def _texts(raw: dict[str, Any]) -> dict[str, Any]:
-    """``{k: _text(v)}``, inlined for the common all-UTF-8 case (it runs for every hit)."""
-    try:
-        return {k: v.decode() if type(v) is bytes else v for k, v in raw.items()}
-    except UnicodeDecodeError:
-        return {k: _text(v) for k, v in raw.items()}
-
-
 def _strip(key: str, prefixes: list[str]) -> str:
     """`IndexSchema.id_from_key` given the non-empty prefixes, longest first."""
     for p in prefixes:
@@ -109,16 +104,10 @@ def _strip(key: str, prefixes: list[str]) -> str:
     return key
 
 
-def _pairs(flat: list[Any]) -> dict[str, Any]:
-    return {_text(flat[i]): flat[i + 1] for i in range(0, len(flat) - 1, 2)}
-
-
-def _raw_rows(
-    reply: Any, with_scores: bool
-) -> tuple[int, list[tuple[str, float | None, dict[str, Any]]]]:
-    """Both protocols -> (total, [(key, score, raw field map)])."""
-    rows: list[tuple[str, float | None, dict[str, Any]]] = []
-    if isinstance(reply, dict):  # RESP3: keys are bytes, or str on a decode_responses client
+def _rows(reply: Any, with_scores: bool) -> tuple[int, list[tuple[Any, Any, dict[Any, Any]]]]:
+    """Both protocols -> (total, [(key, score, field map)]); keys and names as the reply has them
+    (bytes, or str on a decode_responses client): decoded once, in `_fields`."""
+    if isinstance(reply, dict):  # RESP3
         warnings = [_text(w) for w in _get(reply, _WARNING) or ()]
         if any("timeout" in str(w).lower() for w in warnings):
             raise QueryTimeoutError(
@@ -127,32 +116,36 @@ def _raw_rows(
                 "<ms>, or TIMEOUT on managed services' module arguments), ask for fewer results, "
                 "or make the server fail instead (ON_TIMEOUT FAIL)"
             )
+        rows = []
         for item in _get(reply, _RESULTS) or []:
-            attrs = _get(item, _ATTRIBUTES) or {}
-            score = _get(item, _SCORE)
-            rows.append(
-                (
-                    _text(_get(item, _ID)),
-                    float(score) if score is not None else None,
-                    {_text(k): v for k, v in attrs.items()},
-                )
-            )
+            rows.append((_get(item, _ID), _get(item, _SCORE), _get(item, _ATTRIBUTES) or {}))
         return int(_get(reply, _TOTAL) or 0), rows
     total = int(reply[0])  # RESP2: total, key, [score], [fields], key, ...
+    rows = []
     i = 1
     while i < len(reply):
-        key = _text(reply[i])
+        key = reply[i]
         i += 1
         score = None
         if with_scores:
-            score = float(reply[i])
+            score = reply[i]
             i += 1
-        fields: dict[str, Any] = {}
+        fields: dict[Any, Any] = {}
         if i < len(reply) and isinstance(reply[i], list):
-            fields = _pairs(reply[i])
+            flat = reply[i]
+            fields = dict(zip(flat[0 : len(flat) - 1 : 2], flat[1::2]))
             i += 1
         rows.append((key, score, fields))
     return total, rows
+
+
+def _fields(raw: dict[Any, Any]) -> dict[str, Any]:
+    """Names and values decoded as UTF-8 text in one pass (the common case, for every hit);
+    values that are not text stay bytes, values that are not bytes stay as they are."""
+    try:
+        return {k.decode(): v.decode() for k, v in raw.items()}
+    except (AttributeError, UnicodeDecodeError):
+        return {_text(k): _text(v) for k, v in raw.items()}
 
 
 def parse_search_reply(
@@ -166,43 +159,60 @@ def parse_search_reply(
 
     Field values are decoded as UTF-8 text (bytes that are not text stay bytes). On JSON storage a
     reply without RETURN carries the whole document under ``$``, which is parsed into the fields.
-    The vector field is taken out of ``fields``; it becomes ``Hit.vector`` when ``decode_vector``.
+    The vector field is taken out of ``fields`` (before decoding: it is binary); it becomes
+    ``Hit.vector`` when ``decode_vector``.
     """
     from redisvec.query import codec_for
 
-    total, rows = _raw_rows(reply, with_scores)
+    total, rows = _rows(reply, with_scores)
     vf = schema.vector_fields[0] if schema.vector_fields else None
     codec = codec_for(schema, vf) if vf is not None and decode_vector else None
     is_json = schema.storage == "json"
-    # schema.id_from_key, with the prefixes sorted once per reply instead of once per hit
-    prefixes = [p for p in sorted(schema.key_prefixes, key=len, reverse=True) if p]
+    prefixes = _prefixes(schema)
+    vector_names = (vf.name.encode(), vf.name) if vf is not None else ()
     hits = []
-    for key, score, raw in rows:
-        distance = raw.pop(DISTANCE_ALIAS, None)
-        vector_raw: Any = raw.pop(vf.name, None) if vf is not None else None
-        fields: dict[str, Any]
-        if is_json and "$" in raw:
-            document = json.loads(_text(raw.pop("$")))
+    for key_raw, score, raw in rows:
+        vector_raw: Any = None
+        for name in vector_names:
+            if name in raw:
+                vector_raw = raw.pop(name)
+        fields = _fields(raw)
+        distance = fields.pop(DISTANCE_ALIAS, None)
+        if is_json and "$" in fields:
+            document = json.loads(fields.pop("$"))
+            rest = fields
             fields = document if isinstance(document, dict) else {"$": document}
             if vf is not None:
                 vector_raw = fields.pop(vf.name, vector_raw)
-            fields.update({k: _text(v) for k, v in raw.items()})
-        else:
-            fields = _texts(raw)
+            fields.update(rest)
         vector = None
         if codec is not None and vector_raw is not None:
             vector = _decode_vector(vector_raw, codec, is_json)
+        key = _text(key_raw)
         hits.append(
             Hit(
-                id=_strip(key, prefixes),
-                key=key,
-                fields=fields,
-                distance=float(_text(distance)) if distance is not None else None,
-                score=score,
-                vector=vector,
+                _strip(key, prefixes),
+                key,
+                fields,
+                float(distance) if distance is not None else None,
+                float(score) if score is not None else None,
+                vector,
             )
         )
     return SearchResult(total, hits)
+
+
+_PREFIXES: dict[tuple[str, ...], list[str]] = {}
+
+
+def _prefixes(schema: IndexSchema) -> list[str]:
+    """`IndexSchema.id_from_key`'s prefixes, non-empty, longest first (cached: once per schema's
+    prefixes instead of once per reply)."""
+    given = schema.key_prefixes
+    found = _PREFIXES.get(given)
+    if found is None:
+        found = _PREFIXES[given] = [p for p in sorted(given, key=len, reverse=True) if p]
+    return found
 
 
 def _decode_vector(raw: Any, codec: Any, is_json: bool) -> npt.NDArray[Any]:
