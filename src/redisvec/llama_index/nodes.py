@@ -37,19 +37,21 @@ _CLASSES: dict[str, type[BaseNode]] = {
     cls.class_name(): cls for cls in (TextNode, IndexNode, ImageNode, Node, Document, ImageDocument)
 }
 
+#: ``json.dumps(..., ensure_ascii=False)`` builds this encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
 
 def node_parts(node: BaseNode) -> tuple[str, dict[str, Any], str | None, str]:
     """``(text, metadata, ref_doc_id, node_json)`` for one node."""
-    data = node.model_dump(mode="json")
-    data.pop("embedding", None)
-    data.pop("metadata", None)
-    data.pop("text", None)
+    # Excluded rather than dumped and dropped: dumping the embedding in JSON mode was over half of
+    # the call (18 us -> 8 us per 384-d TextNode); the JSON is the same.
+    data = node.model_dump(mode="json", exclude={"embedding", "metadata", "text"})
     resource = data.get("text_resource")
     if isinstance(resource, dict):
         resource["text"] = None  # stored once, in the text field
     data["class_name"] = node.class_name()
     text = node.get_content(metadata_mode=MetadataMode.NONE)
-    return text, dict(node.metadata), node.ref_doc_id, json.dumps(data, ensure_ascii=False)
+    return text, dict(node.metadata), node.ref_doc_id, _ENCODER.encode(data)
 
 
 def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
