@@ -293,53 +293,68 @@ def _is_tls_class(cls: object) -> bool:
     return isinstance(cls, type) and issubclass(cls, redis.SSLConnection | aredis.SSLConnection)
 
 
+@dataclass(frozen=True)
+class _Flavour:
+    """redis-py's classes of one flavour (sync or async), to translate a client between them."""
+
+    plain: type[Any]
+    ssl: type[Any]
+    unix: type[Any]
+    pool: type[Any]
+    client: type[Any]
+    cluster: type[Any]
+    retry: type[Any]
+
+
+_SYNC = _Flavour(
+    redis.Connection,
+    redis.SSLConnection,
+    redis.UnixDomainSocketConnection,
+    redis.ConnectionPool,
+    redis.Redis,
+    scluster.RedisCluster,
+    sretry.Retry,
+)
+_ASYNC = _Flavour(
+    aredis.Connection,
+    aredis.SSLConnection,
+    aredis.UnixDomainSocketConnection,
+    aredis.ConnectionPool,
+    aredis.Redis,
+    acluster.RedisCluster,
+    aretry.Retry,
+)
+
+
+def _twin(client: Any, source: _Flavour, target: _Flavour, overrides: dict[str, Any]) -> Any:
+    if isinstance(client, source.cluster):
+        return _cluster_twin(client, target.cluster, target.retry, overrides)
+    pool = client.connection_pool
+    cls = pool.connection_class
+    if issubclass(cls, source.unix):
+        connection = target.unix
+    elif issubclass(cls, source.ssl):
+        connection = target.ssl
+    else:
+        connection = target.plain
+    kw = _carry(pool.connection_kwargs, _connection_params(connection), target.retry) | overrides
+    new_pool = target.pool(connection_class=connection, max_connections=pool.max_connections, **kw)
+    return target.client.from_pool(new_pool)
+
+
 def async_twin(client: SyncClient, **overrides: Any) -> AsyncClient:
     """An async client with the same endpoint, credentials, TLS, timeouts, retry and protocol.
 
     ``overrides`` replace single settings (e.g. ``decode_responses=False``).
     """
-    if isinstance(client, scluster.RedisCluster):
-        atwin: acluster.RedisCluster = _cluster_twin(
-            client, acluster.RedisCluster, aretry.Retry, overrides
-        )
-        return atwin
-    pool = client.connection_pool
-    cls = pool.connection_class
-    if issubclass(cls, redis.UnixDomainSocketConnection):
-        target: type[Any] = aredis.UnixDomainSocketConnection
-    elif issubclass(cls, redis.SSLConnection):
-        target = aredis.SSLConnection
-    else:
-        target = aredis.Connection
-    accepted = _connection_params(target)
-    kw = _carry(pool.connection_kwargs, accepted, aretry.Retry) | overrides
-    new_pool = aredis.ConnectionPool(
-        connection_class=target, max_connections=pool.max_connections, **kw
-    )
-    return aredis.Redis.from_pool(new_pool)
+    twin: AsyncClient = _twin(client, _SYNC, _ASYNC, overrides)
+    return twin
 
 
 def sync_twin(client: AsyncClient, **overrides: Any) -> SyncClient:
     """A sync client with the same settings as an async one (see `async_twin`)."""
-    if isinstance(client, acluster.RedisCluster):
-        stwin: scluster.RedisCluster = _cluster_twin(
-            client, scluster.RedisCluster, sretry.Retry, overrides
-        )
-        return stwin
-    pool = client.connection_pool
-    cls = pool.connection_class
-    if issubclass(cls, aredis.UnixDomainSocketConnection):
-        target: type[Any] = redis.UnixDomainSocketConnection
-    elif issubclass(cls, aredis.SSLConnection):
-        target = redis.SSLConnection
-    else:
-        target = redis.Connection
-    accepted = _connection_params(target)
-    kw = _carry(pool.connection_kwargs, accepted, sretry.Retry) | overrides
-    new_pool = redis.ConnectionPool(
-        connection_class=target, max_connections=pool.max_connections, **kw
-    )
-    return redis.Redis.from_pool(new_pool)
+    twin: SyncClient = _twin(client, _ASYNC, _SYNC, overrides)
+    return twin
 
 
 # --- safe text -----------------------------------------------------------------------------------
