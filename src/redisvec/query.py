@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, TypeAlias
 
 from redisvec.codec import VectorCodec, VectorLike
@@ -64,7 +65,13 @@ def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
 
 
 def codec_for(schema: IndexSchema, vector_field: VectorField) -> VectorCodec:
-    return VectorCodec(vector_field.dims, vector_field.datatype, schema.name, vector_field.name)
+    return _codec(vector_field.dims, vector_field.datatype, schema.name, vector_field.name)
+
+
+@lru_cache(maxsize=256)
+def _codec(dims: int, datatype: str, index: str, field: str) -> VectorCodec:
+    """Codecs are immutable: one per field, not one per query (building one checks its datatype)."""
+    return VectorCodec(dims, datatype, index, field)
 
 
 def _return_args(

@@ -116,10 +116,15 @@ def _rows(reply: Any, with_scores: bool) -> tuple[int, list[tuple[Any, Any, dict
                 "<ms>, or TIMEOUT on managed services' module arguments), ask for fewer results, "
                 "or make the server fail instead (ON_TIMEOUT FAIL)"
             )
-        rows = []
-        for item in _get(reply, _RESULTS) or []:
-            rows.append((_get(item, _ID), _get(item, _SCORE), _get(item, _ATTRIBUTES) or {}))
-        return int(_get(reply, _TOTAL) or 0), rows
+        # The items' keys are bytes, or str on a decode_responses client, as the reply's are:
+        # decided once per reply rather than tried both ways for every hit.
+        b = 0 if _RESULTS[0] in reply else 1
+        id_, score_, attributes = _ID[b], _SCORE[b], _ATTRIBUTES[b]
+        rows = [
+            (item.get(id_), item.get(score_), item.get(attributes) or {})
+            for item in reply.get(_RESULTS[b]) or []
+        ]
+        return int(reply.get(_TOTAL[b]) or 0), rows
     total = int(reply[0])  # RESP2: total, key, [score], [fields], key, ...
     rows = []
     i = 1
@@ -176,7 +181,10 @@ def parse_search_reply(
         for name in vector_names:
             if name in raw:
                 vector_raw = raw.pop(name)
-        fields = _fields(raw)
+        try:  # `_fields`, inlined for the common all-UTF-8 case (it runs for every hit)
+            fields = {k.decode(): v.decode() for k, v in raw.items()}
+        except (AttributeError, UnicodeDecodeError):
+            fields = _fields(raw)
         distance = fields.pop(DISTANCE_ALIAS, None)
         if is_json and "$" in fields:
             document = json.loads(fields.pop("$"))
