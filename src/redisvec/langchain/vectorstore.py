@@ -518,12 +518,12 @@ class RedisVectorStore(VectorStore):
         return RangeQuery(vector, distance_threshold, k=k, epsilon=epsilon, **common)
 
     def _scored(self, result: SearchResult) -> list[tuple[Document, float]]:
-        metric = self._metric()
-        out = []
-        for hit in result.hits:
-            stored = self._layout.from_hit(hit, metric)
-            out.append((_document(stored), float(stored.distance or 0.0)))
-        return out
+        # from_fields, not from_hit: the distance is returned, the similarity would go unused.
+        from_fields = self._layout.from_fields
+        return [
+            (_document(from_fields(hit.id, hit.fields, vector=hit.vector)), hit.distance or 0.0)
+            for hit in result.hits
+        ]
 
     def similarity_search_with_score_by_vector(
         self,
