@@ -287,11 +287,12 @@ class RedisVectorStore(BasePydanticVectorStore):
             if setup.create is not None:
                 SearchIndex(setup.create, client).create()
             self._apply(setup)
-        if self._schema is None:
-            return None
-        if self._sync_index is None:
-            self._sync_index = SearchIndex(self._schema, self._connections.sync)
-        return self._sync_index
+        index = self._sync_index
+        if index is None:
+            if self._schema is None:
+                return None
+            index = self._sync_index = SearchIndex(self._schema, self._connections.sync)
+        return index
 
     async def _aindex(self, dims: int | None = None) -> AsyncSearchIndex | None:
         if self._schema is None:
@@ -357,9 +358,10 @@ class RedisVectorStore(BasePydanticVectorStore):
     # -- selecting records: by node id and / or filter ---------------------------------------------
 
     def _where(self, filters: MetadataFilters | None) -> Where:
-        assert self._schema is not None
-        aliases = {"ref_doc_id": self._layout.doc_id_field} if self._layout.doc_id_field else {}
-        return to_filter_expression(filters, self._schema, aliases=aliases)
+        schema, doc_id_field = self._schema, self._layout.doc_id_field
+        assert schema is not None
+        aliases = {"ref_doc_id": doc_id_field} if doc_id_field else {}
+        return to_filter_expression(filters, schema, aliases=aliases)
 
     def _doc_filter(self, ref_doc_id: str) -> FilterExpression:
         if not self._layout.doc_id_field:
@@ -592,10 +594,14 @@ class RedisVectorStore(BasePydanticVectorStore):
         return plan
 
     def _docs(self, result: SearchResult) -> list[StoredDocument]:
-        assert self._schema is not None
-        metric = self._schema.field(self._layout.vector_field)
+        # Private attributes read once: on a pydantic model each read goes through its
+        # __getattr__ (~1 us), and this ran one per hit.
+        schema, layout = self._schema, self._layout
+        assert schema is not None
+        metric = schema.field(layout.vector_field)
         name = getattr(metric, "distance_metric", "cosine")
-        return [self._layout.from_hit(hit, name) for hit in result.hits]
+        from_hit = layout.from_hit
+        return [from_hit(hit, name) for hit in result.hits]
 
     def _finish(self, plan: _Plan, results: Sequence[SearchResult]) -> VectorStoreQueryResult:
         scored: list[tuple[StoredDocument, float]]
