@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from langchain_core.documents import Document
@@ -278,7 +278,7 @@ class RedisVectorStore(VectorStore):
         if self._existing_only:
             raise IndexNotFoundError(f"index {self.index_name!r} no longer exists on the server")
         dims = self._dims
-        if dims is None and vectors:
+        if dims is None and vectors is not None and len(vectors):
             dims = len(vectors[0])
         if dims is None:
             return None
@@ -382,7 +382,7 @@ class RedisVectorStore(VectorStore):
         texts = list(texts)
         if not texts:
             return []
-        vectors = self.embedding.embed_documents(texts)
+        vectors = _as_matrix(self.embedding.embed_documents(texts))
         records, new_ids = self._records(texts, vectors, metadatas, ids)
         index = self._index(vectors)
         assert index is not None
@@ -402,7 +402,7 @@ class RedisVectorStore(VectorStore):
         texts = list(texts)
         if not texts:
             return []
-        vectors = await self.embedding.aembed_documents(texts)
+        vectors = _as_matrix(await self.embedding.aembed_documents(texts))
         records, new_ids = self._records(texts, vectors, metadatas, ids)
         index = await self._aindex(vectors)
         assert index is not None
@@ -701,6 +701,21 @@ class RedisVectorStore(VectorStore):
         return await self.amax_marginal_relevance_search_by_vector(
             vector, k, fetch_k, lambda_mult, filter, **kwargs
         )
+
+
+def _as_matrix(vectors: Sequence[Any]) -> Sequence[Any]:
+    """An embedding model's lists of floats as one float64 matrix, converted once here rather
+    than by the index-creation check and again by the core (~5 ms per 1,000 384-d vectors each).
+    float64 holds Python floats exactly, so the codec's conversion to the stored type rounds
+    them as it would the lists. Anything that is not a clean matrix is passed on unchanged, for
+    the codec to name what is wrong with it."""
+    try:
+        matrix = np.asarray(vectors, dtype=np.float64)
+    except (TypeError, ValueError):
+        return vectors
+    if matrix.ndim != 2 or len(matrix) != len(vectors):
+        return vectors
+    return cast(Sequence[Any], matrix)  # its rows are what the core reads
 
 
 def _document(stored: StoredDocument) -> Document:
