@@ -84,42 +84,52 @@ def _verdict(ok: bool) -> str:
 # workload on the 2-core benchmark machine. Kept with the report so every RESULTS.md carries it.
 NOTES = """## What bounds the misses (profiled)
 
-- **Core ingestion on FLAT (~0.9x raw):** the per-record Python work of a row-dict API. Raw
-  redis-py writes straight from a numpy matrix and column lists; the core validates and encodes
-  each record (`records.prepare_records`: per-field encoding, a payload dict per record), stacks
-  the rows for its one numpy conversion, and flattens each payload into `HSET` arguments: about
-  4-5 us per record against raw's ~28 us per record in total at 384-d. Already fixed: one
-  multi-key `UNLINK` per batch instead of one per record (that alone cost ~20% of a 384-d load),
-  one `tobytes()` per row instead of slicing a blob (vectors were copied twice), short-cuts for
-  plain tag / integer values, the key prefix computed once. What is left needs an API change: a
-  columnar load (ids, a vector matrix, metadata columns) that builds no per-record dicts. On HNSW
-  the server's synchronous graph insertion dominates and the core is at 0.98-0.99x raw.
+Second round (this run): the client-side hot paths below were cut, each measured before and
+after with cProfile / timeit on the embedded server; the figures quoted are from those
+measurements. Load average during this run: ~1.1-1.2 (other sessions), on 2 cores.
+
+- **Core ingestion on FLAT (0.92x / 0.94x raw):** per-record Python work of a row-dict API.
+  `records.prepare_records` now costs 1.28 ms per 1,000 384-d records (1.76 ms before: field
+  short-cuts decided once per load, a slots `PreparedRecord`); in isolation the core measured
+  0.94-0.95x raw at 384-d. What is left per 1,000 records, against raw's ~28 ms in total: the
+  vector validation (`encode_batch`: stacking, `isfinite`, per-row bytes, ~0.4 ms), one payload
+  dict per record, and one `UNLINK` of the batch's keys per 500 records (upsert semantics, ~0.12
+  ms of server time per batch that raw does not pay). Closing it needs an API change (a columnar
+  load: ids, a vector matrix, metadata columns, no per-record dicts) or dropping the upsert's
+  `UNLINK`. On HNSW the server's graph insertion dominates and the core is at 0.98-1.00x raw.
 - **Ingestion vs the official integrations on HNSW (~1.1x):** the server's HNSW insertion
-  (~0.2-0.4 ms per document here) bounds every client: the raw floor itself is only ~1.1x
+  (~0.2-0.4 ms per document here) bounds every client: the raw floor itself is only 1.10x
   langchain-redis there. No client-side change can reach 1.3x.
-- **Adapter ingestion:** embeddings arrive as Python lists (the LangChain and LlamaIndex APIs):
-  converting lists to float32 is inherent (the official integrations pay it too). The LangChain
-  adapter converts them twice (its index-creation check runs `VectorCodec.to_array` over every
-  embedding on each `add_texts`, then the core converts again: ~35 ms each per 5,000 384-d
-  vectors) and JSON-encodes each document's metadata (~20 ms): converting once and passing the
-  array to the core is the fix (adapter owner). The LlamaIndex adapter spends ~16% in
-  `TextNode.model_dump` (the whole node is stored so that it round-trips), like the official one.
-- **Query p50 (core 1.1-1.25x raw):** the core adds ~40-60 us of client work per query: building
-  the query (dataclass, vector check, arguments) and parsing the reply into typed results (per
-  hit: decoding, a field dict, a frozen `Hit`). Raw's parse into plain dicts is ~10 us. Against a
-  ~1.4 ms FLAT-1536 query that is 1.10x; against a 0.2-0.4 ms HNSW query, 1.2-1.25x: 1.05x holds
-  only where the server takes over ~1 ms. Already fixed: no copy of each RESP3 mapping, prefixes
-  sorted once per reply, a short-cut for the query vector. Further: lazy field decoding or
-  tuple-based hits (API change). The adapters add Document / Node construction and metadata
-  JSON decoding on top.
+- **Adapter ingestion (LangChain 0.71x / 0.58x raw on FLAT, was 0.63x / 0.52x; LlamaIndex
+  0.56x / 0.51x, was 0.43x / 0.32x):** embeddings arrive as Python lists (both frameworks'
+  APIs): converting them is ~5 ms per 1,000 384-d vectors (numpy, `fromiter` and float64 all
+  measure the same), ~18% of raw's whole 384-d load, so an adapter fed lists cannot reach 0.95x
+  of raw fed a matrix on FLAT; the official integrations pay it too. Fixed: the LangChain
+  adapter converts each batch once (its index-creation check converted it a second time) and
+  JSON-encodes metadata with one cached encoder; the LlamaIndex adapter no longer dumps the
+  embedding into the node JSON it then discards (`node_parts` 18 -> 8 us per node). What is left:
+  per document, the metadata JSON and record dict (both adapters) and the node JSON (LlamaIndex,
+  stored so that nodes round-trip exactly). Against langchain-redis (same list conversion) the
+  LangChain adapter is 1.03-1.07x on FLAT: the remaining gap to 1.3x is that per-document work.
+- **Query p50 (core 1.05-1.19x raw):** the core now adds ~35 us of client work per k=10 query
+  (was ~40-60): reply parsing 17 us (30 before: one decoding pass per hit, a slots `Hit`, reply
+  key type decided once per reply), query building 2.9 us (codec cached per field). Raw's parse
+  into plain dicts is ~10 us. Against a ~1.4 ms FLAT-1536 query that is 1.05x; against a
+  0.2-0.4 ms HNSW query 1.15-1.2x: 1.05x there needs under ~10 us per query, i.e. no typed
+  results (lazy or tuple hits, an API change). The adapters add framework objects per hit:
+  LangChain ~+120 us per query over raw (was ~+155: one `StoredDocument` per hit, no unused
+  similarity), mostly pydantic `Document` construction (~1.6 us) and metadata `json.loads`
+  (~1 us) per hit; LlamaIndex ~+210-250 us (was ~+285), mostly rebuilding each node from its
+  JSON with pydantic validation (the price of exact round trips) and, fixed, pydantic's private
+  attribute lookups once per hit.
 - **Async (16 concurrent vs sequential):** the server runs queries on its main thread (search
   2.10's default; `FT.CONFIG SET WORKERS` is refused at run time), so concurrency can only
   overlap the client's CPU with the server's, on 2 cores. Where the server's brute-force scan
-  dominates (FLAT), the raw floor itself gets 1.2-1.6x; where the client's share is large enough
-  (HNSW) the core got 2.1-2.7x (raw 2.3-2.8x) in runs on a quiet machine. The gain needs the
-  second core free: the same raw redis-py script on 384/HNSW measured 2.4-2.7x at load average
-  ~1 and 1.2-1.3x at load average 2 (other sessions' test suites), and every variant's ratio
-  drops with it; check `uptime` before reading this row.
+  dominates (FLAT) the raw floor itself gets 1.19-1.61x: server-bound. On HNSW the core passes
+  (2.24x / 2.75x, raw 2.34x / 2.83x). The adapters spend more Python time per query than the
+  server does, on one core (the GIL): their concurrent throughput is bound by their own
+  per-query CPU (~1.8-2.2x). The gain also needs the second core free: the same raw script on
+  384/HNSW measured 2.4-2.7x at load average ~1 and 1.2-1.3x at load average 2.
 - **float16 memory on 384/HNSW (0.56x):** the HNSW graph (neighbour lists, per-node metadata)
   does not shrink with the datatype; the raw floor measures the same. Server-side.
 - langchain-redis adds a text filter on `_index_name` to every query, so its HNSW queries run the
