@@ -1,8 +1,10 @@
 """`SearchIndex` and `AsyncSearchIndex`: one index's lifecycle, loading, fetching and searching.
 
 The two classes are twins: the same methods, the same arguments, the same results; the async one
-runs on ``redis.asyncio`` natively (no threads). Everything that is not I/O (command building,
-record encoding, reply parsing) lives in the shared `_IndexCore` and the pure modules it calls.
+runs on ``redis.asyncio`` natively (no threads). Each operation is written once, in `_IndexCore`,
+as a generator that *yields* the I/O it needs (a command, a pipeline, a pause) and receives the
+reply; `SearchIndex` runs it with blocking calls, `AsyncSearchIndex` with awaits. So the twins
+cannot drift apart, and everything that is not I/O stays testable without a server.
 
 Cluster safety: the data path sends only single-key commands (pipelined, non-transactional), so
 keys may live in any hash slot.
@@ -14,14 +16,15 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 import redis
-import redis.asyncio as aredis
+import redis.asyncio.cluster as acluster
+import redis.cluster as scluster
 
 from redisvec._resp import normalize_info
 from redisvec.connection import AsyncClient, ConnectionFailedError, SyncClient, connection_error
@@ -50,7 +53,8 @@ _MISSING_INDEX = re.compile(r"unknown index|no such index|not found|index .*does
 _UNKNOWN_COMMAND = re.compile(r"unknown command|unknown subcommand", re.I)
 
 ClientT = TypeVar("ClientT")
-_CLUSTER_PIPELINES = (redis.cluster.ClusterPipeline, aredis.cluster.ClusterPipeline)
+T = TypeVar("T")
+_CLUSTERS = (scluster.RedisCluster, acluster.RedisCluster)
 Filter = FilterExpression | str | None
 
 
@@ -108,6 +112,30 @@ def _already_exists(exc: redis.ResponseError) -> bool:
     return "already exists" in str(exc).lower()
 
 
+@dataclass(frozen=True)
+class _Call:
+    """Run one command (server errors translated: missing index, no search, NOPERM)."""
+
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Pipeline:
+    """Run single-key commands in one non-transactional pipeline; replies (or errors) in order."""
+
+    commands: Sequence[tuple[Any, ...]]
+    raise_on_error: bool = True
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    seconds: float
+
+
+_Request = _Call | _Pipeline | _Sleep
+Op = Generator[_Request, Any, T]
+
+
 class _IndexCore(Generic[ClientT]):
     """What both twins share: the schema, the client, and every non-I/O step."""
 
@@ -136,10 +164,11 @@ class _IndexCore(Generic[ClientT]):
         )
 
     def _write_commands(
-        self, pipe: Any, batch: Sequence[PreparedRecord], ttl: int | None
-    ) -> list[int]:
-        """Queue each record's commands; returns how many commands each record queued (a
-        batch-wide command queued first is not counted: `_failures` finds it by the difference)."""
+        self, batch: Sequence[PreparedRecord], ttl: int | None
+    ) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """Each record's commands, and how many each record has (a batch-wide command first is
+        not counted: `_failures` finds it by the difference)."""
+        commands: list[tuple[Any, ...]] = []
         counts = []
         is_json = self.schema.storage == "json"
         # An upsert replaces the whole record, stale fields included: UNLINK, then HSET. One
@@ -148,28 +177,26 @@ class _IndexCore(Generic[ClientT]):
         # 5000-record load of 384-d vectors ran 20% slower with an UNLINK per record. UNLINK
         # through execute_command: redis.asyncio's ClusterPipeline.unlink is a coroutine that
         # splits keys by slot, so calling it on a pipeline silently queues nothing.
-        per_record_unlink = isinstance(pipe, _CLUSTER_PIPELINES) or len(
+        per_record_unlink = isinstance(self.client, _CLUSTERS) or len(
             {r.key for r in batch}
         ) != len(batch)
         if not is_json and not per_record_unlink and batch:
-            pipe.execute_command("UNLINK", *[r.key for r in batch])
+            commands.append(("UNLINK", *[r.key for r in batch]))
         for record in batch:
             if is_json:
-                pipe.execute_command("JSON.SET", record.key, "$", _json_dumps(record.payload))
+                commands.append(("JSON.SET", record.key, "$", _json_dumps(record.payload)))
                 n = 1
             else:
                 n = 1
                 if per_record_unlink:
-                    pipe.execute_command("UNLINK", record.key)
+                    commands.append(("UNLINK", record.key))
                     n = 2
-                pipe.execute_command(
-                    "HSET", record.key, *chain.from_iterable(record.payload.items())
-                )
+                commands.append(("HSET", record.key, *chain.from_iterable(record.payload.items())))
             if ttl is not None:
-                pipe.expire(record.key, ttl)
+                commands.append(("EXPIRE", record.key, ttl))
                 n += 1
             counts.append(n)
-        return counts
+        return commands, counts
 
     def _stop_if_denied(
         self, failed: list[tuple[str, BaseException]], written: list[str], rest: Sequence[Any]
@@ -205,13 +232,6 @@ class _IndexCore(Generic[ClientT]):
                 failed.append((record.id, errors[0]))
             pos += n
         return failed
-
-    def _fetch_commands(self, pipe: Any, keys: Sequence[str]) -> None:
-        for key in keys:
-            if self.schema.storage == "json":
-                pipe.execute_command("JSON.GET", key)
-            else:
-                pipe.hgetall(key)
 
     def _decode_fetched(self, raw: Any) -> dict[str, Any] | None:
         if not raw:
@@ -261,6 +281,92 @@ class _IndexCore(Generic[ClientT]):
                 if key is not None:
                     keys.append(key.decode() if isinstance(key, bytes) else str(key))
         return keys, cursor
+
+    # -- operations, written once (see the module docstring) -------------------------------------
+
+    def _info_op(self) -> Op[IndexInfo]:
+        return IndexInfo.from_reply(self.name, (yield _Call(("FT.INFO", self.name))))
+
+    def _exists_op(self) -> Op[bool]:
+        try:
+            yield _Call(("FT.INFO", self.name))
+        except IndexNotFoundError:
+            return False
+        return True
+
+    def _check_schema_op(self) -> Op[None]:
+        existing = IndexSchema.from_info((yield _Call(("FT.INFO", self.name))), self.name)
+        mismatch = self._mismatch(existing)
+        if mismatch is not None:
+            raise mismatch
+
+    def _create_op(self, exist_ok: bool, overwrite: bool, drop_documents: bool) -> Op[None]:
+        if (yield from self._exists_op()):
+            if overwrite:
+                yield from self._drop_op(drop_documents, 60.0)
+            elif exist_ok:
+                yield from self._check_schema_op()
+                return
+            else:
+                raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
+        try:
+            yield _Call(("FT.CREATE", *self.schema.ft_create_args()))
+        except redis.ResponseError as exc:
+            # Another writer created it between our check and FT.CREATE: adopt theirs if it fits.
+            if not (exist_ok and _already_exists(exc)):
+                raise
+            yield from self._check_schema_op()
+
+    def _drop_op(self, delete_documents: bool, timeout: float) -> Op[None]:
+        with contextlib.suppress(IndexNotFoundError):
+            if delete_documents:  # DD skips documents the background scan has not reached yet
+                deadline = time.monotonic() + timeout
+                while (yield from self._info_op()).indexing and time.monotonic() < deadline:
+                    yield _Sleep(0.02)
+            yield _Call(("FT.DROPINDEX", self.name, *(["DD"] if delete_documents else [])))
+
+    def _load_op(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        ids: Sequence[str] | None,
+        id_field: str | None,
+        keys: Sequence[str] | None,
+        ttl: int | None,
+        batch_size: int,
+    ) -> Op[list[str]]:
+        prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
+        written: list[str] = []
+        failed: list[tuple[str, BaseException]] = []
+        batches = list(chunks(prepared, batch_size))
+        for n, batch in enumerate(batches):
+            commands, counts = self._write_commands(batch, ttl)
+            try:
+                results = yield _Pipeline(commands, raise_on_error=False)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                pending = [r.id for b in batches[n:] for r in b]
+                raise self._load_error(failed, written, pending, exc, batch) from exc
+            batch_failed = self._failures(batch, counts, results)
+            bad = {i for i, _ in batch_failed}
+            written += [r.id for r in batch if r.id not in bad]
+            failed += batch_failed  # a record refused by the server does not stop the others
+            self._stop_if_denied(failed, written, batches[n + 1 :])
+        if failed:
+            raise self._load_error(failed, written, [])
+        return [r.id for r in prepared]
+
+    def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
+        command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
+        replies = yield _Pipeline([(command, self.schema.key(i)) for i in ids])
+        return [self._decode_fetched(raw) for raw in replies]
+
+    def _delete_keys_op(self, keys: Sequence[str]) -> Op[int]:
+        deleted = 0
+        for batch in chunks(keys, 1000):  # one key per UNLINK: keys may span hash slots
+            deleted += sum(int(n) for n in (yield _Pipeline([("UNLINK", k) for k in batch])))
+        return deleted
+
+    def _search_op(self, query: Query) -> Op[SearchResult]:
+        return self._parse(query, (yield _Call(("FT.SEARCH", *query.to_args(self.schema)))))
 
     def _load_error(
         self,
@@ -327,52 +433,48 @@ class SearchIndex(_IndexCore[SyncClient]):
             raise _translate(exc, name) from exc
         return cls(schema, client)
 
-    def _call(self, *args: Any) -> Any:
+    def _run(self, op: Op[T]) -> T:
+        """Drive an operation with blocking I/O."""
         try:
-            return self.client.execute_command(*args)  # type: ignore[no-untyped-call]
-        except redis.ResponseError as exc:
-            raise _translate(exc, self.name) from exc
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            if isinstance(exc, ConnectionFailedError):
-                raise
-            raise connection_error(self.client, exc) from exc  # names the masked endpoint
+            request = next(op)
+            while True:
+                try:
+                    reply = self._perform(request)
+                except Exception as exc:
+                    request = op.throw(exc)
+                else:
+                    request = op.send(reply)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
 
-    def _existing_schema(self) -> IndexSchema:
-        # Through _translate: a server without search must say so, not raise a bare ResponseError.
-        try:
-            return IndexSchema.from_existing(self.client, self.name)
-        except redis.ResponseError as exc:
-            raise _translate(exc, self.name) from exc
+    def _perform(self, request: _Request) -> Any:
+        if isinstance(request, _Call):
+            try:
+                return self.client.execute_command(*request.args)  # type: ignore[no-untyped-call]
+            except redis.ResponseError as exc:
+                raise _translate(exc, self.name) from exc
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                if isinstance(exc, ConnectionFailedError):
+                    raise
+                raise connection_error(self.client, exc) from exc  # names the masked endpoint
+        if isinstance(request, _Pipeline):
+            pipe = self.client.pipeline(transaction=False)
+            for command in request.commands:
+                pipe.execute_command(*command)
+            return pipe.execute(raise_on_error=request.raise_on_error)
+        time.sleep(request.seconds)
+        return None
 
     def exists(self) -> bool:
-        try:
-            self._call("FT.INFO", self.name)
-        except IndexNotFoundError:
-            return False
-        return True
+        return self._run(self._exists_op())
 
     def create(
         self, *, exist_ok: bool = True, overwrite: bool = False, drop_documents: bool = False
     ) -> None:
         """Create the index. An existing one is kept if it agrees with the schema (``exist_ok``),
         replaced with ``overwrite`` (its documents too with ``drop_documents``), or an error."""
-        if self.exists():
-            if overwrite:
-                self.drop(delete_documents=drop_documents)
-            elif exist_ok:
-                mismatch = self._mismatch(self._existing_schema())
-                if mismatch is not None:
-                    raise mismatch
-                return
-            else:
-                raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
-        try:
-            self._call("FT.CREATE", *self.schema.ft_create_args())
-        except redis.ResponseError as exc:
-            # Another writer created it between our check and FT.CREATE: adopt theirs if it fits.
-            if not (exist_ok and _already_exists(exc)):
-                raise
-            self.check_schema()
+        self._run(self._create_op(exist_ok, overwrite, drop_documents))
 
     def drop(self, *, delete_documents: bool = False, timeout: float = 60.0) -> None:
         """Drop the index; with ``delete_documents`` also every document it indexes.
@@ -380,22 +482,14 @@ class SearchIndex(_IndexCore[SyncClient]):
         ``FT.DROPINDEX DD`` deletes only documents already indexed: a document still waiting for
         the background scan (after a create over existing data) would survive, so this waits for
         the scan to finish first (up to ``timeout`` seconds)."""
-        args = ["FT.DROPINDEX", self.name] + (["DD"] if delete_documents else [])
-        with contextlib.suppress(IndexNotFoundError):
-            if delete_documents:
-                deadline = time.monotonic() + timeout
-                while self.info().indexing and time.monotonic() < deadline:
-                    time.sleep(0.02)
-            self._call(*args)
+        self._run(self._drop_op(delete_documents, timeout))
 
     def info(self) -> IndexInfo:
-        return IndexInfo.from_reply(self.name, self._call("FT.INFO", self.name))
+        return self._run(self._info_op())
 
     def check_schema(self) -> None:
         """Raise `SchemaMismatchError` if the index on the server disagrees with ``self.schema``."""
-        mismatch = self._mismatch(self._existing_schema())
-        if mismatch is not None:
-            raise mismatch
+        self._run(self._check_schema_op())
 
     def load(
         self,
@@ -407,70 +501,45 @@ class SearchIndex(_IndexCore[SyncClient]):
         ttl: int | None = None,
         batch_size: int = 500,
     ) -> list[str]:
-        """Upsert ``records``; returns their ids. Raises `BatchWriteError` listing exactly the ids
-        not written; nothing is sent when any record is invalid."""
-        prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
-        written: list[str] = []
-        failed: list[tuple[str, BaseException]] = []
-        batches = list(chunks(prepared, batch_size))
-        for n, batch in enumerate(batches):
-            pipe = self.client.pipeline(transaction=False)
-            counts = self._write_commands(pipe, batch, ttl)
-            try:
-                results = pipe.execute(raise_on_error=False)
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error(failed, written, pending, exc, batch) from exc
-            batch_failed = self._failures(batch, counts, results)
-            bad = {i for i, _ in batch_failed}
-            written += [r.id for r in batch if r.id not in bad]
-            failed += batch_failed  # a record refused by the server does not stop the others
-            self._stop_if_denied(failed, written, batches[n + 1 :])
-        if failed:
-            raise self._load_error(failed, written, [])
-        return [r.id for r in prepared]
+        """Upsert ``records``; returns their ids. Raises `BatchWriteError` listing the ids not
+        written (see its docstring); nothing is sent when any record is invalid."""
+        return self._run(self._load_op(records, ids, id_field, keys, ttl, batch_size))
 
     def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
         """The stored fields of each id (None where missing), in order; vectors decoded."""
-        pipe = self.client.pipeline(transaction=False)
-        self._fetch_commands(pipe, [self.schema.key(i) for i in ids])
-        return [self._decode_fetched(raw) for raw in pipe.execute()]
+        return self._run(self._fetch_op(ids))
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete records by id; returns how many existed."""
         return self._delete_keys([self.schema.key(i) for i in ids])
 
     def _delete_keys(self, keys: Sequence[str]) -> int:
-        deleted = 0
-        for batch in chunks(keys, 1000):
-            pipe = self.client.pipeline(transaction=False)
-            for key in batch:
-                pipe.execute_command("UNLINK", key)  # type: ignore[no-untyped-call]  # see _write_commands
-            deleted += sum(int(n) for n in pipe.execute())
-        return deleted
+        return self._run(self._delete_keys_op(keys))
 
     def count(self, filter: Filter = None) -> int:
         return self.search(CountQuery(filter)).total
 
     def search(self, query: Query) -> SearchResult:
-        return self._parse(query, self._call("FT.SEARCH", *query.to_args(self.schema)))
+        return self._run(self._search_op(query))
 
     def iter_keys(self, filter: Filter = None, *, batch_size: int = 1000) -> Iterator[list[str]]:
         """Every key matching ``filter``, a batch at a time, with a server-side cursor: unlike
         ``LIMIT`` paging it is not capped by the server's MAXSEARCHRESULTS."""
-        keys, cursor = self._cursor_page(self._call(*self._cursor_args(filter, batch_size)))
+        reply = self._perform(_Call(tuple(self._cursor_args(filter, batch_size))))
+        keys, cursor = self._cursor_page(reply)
         while True:
             if keys:
                 yield keys
             if cursor == 0:
                 return
-            keys, cursor = self._cursor_page(self._call("FT.CURSOR", "READ", self.name, cursor))
+            reply = self._perform(_Call(("FT.CURSOR", "READ", self.name, cursor)))
+            keys, cursor = self._cursor_page(reply)
 
     def paginate(self, query: FilterQuery, page_size: int = 100) -> Iterator[SearchResult]:
         """Pages of a filter query (``LIMIT`` paging: capped by MAXSEARCHRESULTS)."""
         offset = query.offset
         while True:
-            page = self.search(_replace(query, offset=offset, limit=page_size))
+            page = self.search(replace(query, offset=offset, limit=page_size))
             if page.hits:
                 yield page
             offset += page_size
@@ -479,8 +548,7 @@ class SearchIndex(_IndexCore[SyncClient]):
 
     def delete_where(self, filter: Filter = None) -> int:
         """Delete every record matching ``filter`` (all of the index's records when None)."""
-        keys = [k for batch in self.iter_keys(filter) for k in batch]
-        return self._delete_keys(keys)
+        return self._delete_keys([k for batch in self.iter_keys(filter) for k in batch])
 
     def clear(self) -> int:
         """Delete every record of the index; the index itself stays."""
@@ -498,65 +566,55 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
             raise _translate(exc, name) from exc
         return cls(schema, client)
 
-    async def _call(self, *args: Any) -> Any:
+    async def _run(self, op: Op[T]) -> T:
+        """Drive an operation with awaits."""
         try:
-            return await self.client.execute_command(*args)  # type: ignore[no-untyped-call]
-        except redis.ResponseError as exc:
-            raise _translate(exc, self.name) from exc
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            if isinstance(exc, ConnectionFailedError):
-                raise
-            raise connection_error(self.client, exc) from exc
+            request = next(op)
+            while True:
+                try:
+                    reply = await self._perform(request)
+                except Exception as exc:
+                    request = op.throw(exc)
+                else:
+                    request = op.send(reply)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
 
-    async def _existing_schema(self) -> IndexSchema:
-        try:
-            return await IndexSchema.afrom_existing(self.client, self.name)
-        except redis.ResponseError as exc:
-            raise _translate(exc, self.name) from exc
+    async def _perform(self, request: _Request) -> Any:
+        if isinstance(request, _Call):
+            try:
+                return await self.client.execute_command(*request.args)  # type: ignore[no-untyped-call]
+            except redis.ResponseError as exc:
+                raise _translate(exc, self.name) from exc
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                if isinstance(exc, ConnectionFailedError):
+                    raise
+                raise connection_error(self.client, exc) from exc
+        if isinstance(request, _Pipeline):
+            pipe = self.client.pipeline(transaction=False)
+            for command in request.commands:
+                pipe.execute_command(*command)  # not .unlink() & co: coroutines on a cluster
+            return await pipe.execute(raise_on_error=request.raise_on_error)
+        await asyncio.sleep(request.seconds)
+        return None
 
     async def exists(self) -> bool:
-        try:
-            await self._call("FT.INFO", self.name)
-        except IndexNotFoundError:
-            return False
-        return True
+        return await self._run(self._exists_op())
 
     async def create(
         self, *, exist_ok: bool = True, overwrite: bool = False, drop_documents: bool = False
     ) -> None:
-        if await self.exists():
-            if overwrite:
-                await self.drop(delete_documents=drop_documents)
-            elif exist_ok:
-                mismatch = self._mismatch(await self._existing_schema())
-                if mismatch is not None:
-                    raise mismatch
-                return
-            else:
-                raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
-        try:
-            await self._call("FT.CREATE", *self.schema.ft_create_args())
-        except redis.ResponseError as exc:
-            if not (exist_ok and _already_exists(exc)):
-                raise
-            await self.check_schema()
+        await self._run(self._create_op(exist_ok, overwrite, drop_documents))
 
     async def drop(self, *, delete_documents: bool = False, timeout: float = 60.0) -> None:
-        args = ["FT.DROPINDEX", self.name] + (["DD"] if delete_documents else [])
-        with contextlib.suppress(IndexNotFoundError):
-            if delete_documents:
-                deadline = time.monotonic() + timeout
-                while (await self.info()).indexing and time.monotonic() < deadline:
-                    await asyncio.sleep(0.02)
-            await self._call(*args)
+        await self._run(self._drop_op(delete_documents, timeout))
 
     async def info(self) -> IndexInfo:
-        return IndexInfo.from_reply(self.name, await self._call("FT.INFO", self.name))
+        return await self._run(self._info_op())
 
     async def check_schema(self) -> None:
-        mismatch = self._mismatch(await self._existing_schema())
-        if mismatch is not None:
-            raise mismatch
+        await self._run(self._check_schema_op())
 
     async def load(
         self,
@@ -568,60 +626,34 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         ttl: int | None = None,
         batch_size: int = 500,
     ) -> list[str]:
-        prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
-        written: list[str] = []
-        failed: list[tuple[str, BaseException]] = []
-        batches = list(chunks(prepared, batch_size))
-        for n, batch in enumerate(batches):
-            pipe = self.client.pipeline(transaction=False)
-            counts = self._write_commands(pipe, batch, ttl)
-            try:
-                results = await pipe.execute(raise_on_error=False)
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error(failed, written, pending, exc, batch) from exc
-            batch_failed = self._failures(batch, counts, results)
-            bad = {i for i, _ in batch_failed}
-            written += [r.id for r in batch if r.id not in bad]
-            failed += batch_failed  # a record refused by the server does not stop the others
-            self._stop_if_denied(failed, written, batches[n + 1 :])
-        if failed:
-            raise self._load_error(failed, written, [])
-        return [r.id for r in prepared]
+        return await self._run(self._load_op(records, ids, id_field, keys, ttl, batch_size))
 
     async def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
-        pipe = self.client.pipeline(transaction=False)
-        self._fetch_commands(pipe, [self.schema.key(i) for i in ids])
-        return [self._decode_fetched(raw) for raw in await pipe.execute()]
+        return await self._run(self._fetch_op(ids))
 
     async def delete(self, ids: Sequence[str]) -> int:
         return await self._delete_keys([self.schema.key(i) for i in ids])
 
     async def _delete_keys(self, keys: Sequence[str]) -> int:
-        deleted = 0
-        for batch in chunks(keys, 1000):
-            pipe = self.client.pipeline(transaction=False)
-            for key in batch:
-                pipe.execute_command("UNLINK", key)  # not .unlink(): see _write_commands
-            deleted += sum(int(n) for n in await pipe.execute())
-        return deleted
+        return await self._run(self._delete_keys_op(keys))
 
     async def count(self, filter: Filter = None) -> int:
         return (await self.search(CountQuery(filter))).total
 
     async def search(self, query: Query) -> SearchResult:
-        return self._parse(query, await self._call("FT.SEARCH", *query.to_args(self.schema)))
+        return await self._run(self._search_op(query))
 
     async def iter_keys(
         self, filter: Filter = None, *, batch_size: int = 1000
     ) -> AsyncIterator[list[str]]:
-        keys, cursor = self._cursor_page(await self._call(*self._cursor_args(filter, batch_size)))
+        reply = await self._perform(_Call(tuple(self._cursor_args(filter, batch_size))))
+        keys, cursor = self._cursor_page(reply)
         while True:
             if keys:
                 yield keys
             if cursor == 0:
                 return
-            reply = await self._call("FT.CURSOR", "READ", self.name, cursor)
+            reply = await self._perform(_Call(("FT.CURSOR", "READ", self.name, cursor)))
             keys, cursor = self._cursor_page(reply)
 
     async def paginate(
@@ -629,7 +661,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
     ) -> AsyncIterator[SearchResult]:
         offset = query.offset
         while True:
-            page = await self.search(_replace(query, offset=offset, limit=page_size))
+            page = await self.search(replace(query, offset=offset, limit=page_size))
             if page.hits:
                 yield page
             offset += page_size
@@ -637,14 +669,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
                 return
 
     async def delete_where(self, filter: Filter = None) -> int:
-        keys = [k async for batch in self.iter_keys(filter) for k in batch]
-        return await self._delete_keys(keys)
+        return await self._delete_keys([k async for batch in self.iter_keys(filter) for k in batch])
 
     async def clear(self) -> int:
         return await self.delete_where(None)
-
-
-def _replace(query: FilterQuery, **changes: Any) -> FilterQuery:
-    import dataclasses
-
-    return dataclasses.replace(query, **changes)
