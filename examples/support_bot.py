@@ -229,27 +229,23 @@ class Bot:
         )
         self.dims = int(cached.embed([passages[0].text], "document").shape[1])
         self.lc_embeddings = LangChainEmbeddings(cached)
-        self.lc = LangChainStore(
-            self.lc_embeddings,
-            index_name=self.index_name,
-            redis_client=self.client,
-            metadata_schema=METADATA_SCHEMA,
-            distance_metric="COSINE",
-            algorithm="HNSW",
-            key_prefix=self.prefix,
-            dims=self.dims,
-        )
         self.flat_name = f"{self.index_name}_flat"
-        self.lc_flat = LangChainStore(
-            self.lc_embeddings,
-            index_name=self.flat_name,
-            redis_client=self.client,
-            metadata_schema=METADATA_SCHEMA,
-            distance_metric="COSINE",
-            algorithm="FLAT",
-            key_prefix=self.prefix,
-            dims=self.dims,
-        )
+
+        def langchain_store(index_name: str, algorithm: str) -> LangChainStore:
+            return LangChainStore(
+                self.lc_embeddings,
+                index_name=index_name,
+                redis_client=self.client,
+                metadata_schema=METADATA_SCHEMA,
+                distance_metric="COSINE",
+                algorithm=algorithm,
+                key_prefix=self.prefix,
+                dims=self.dims,
+            )
+
+        # Two indexes over the same keys: HNSW (what the bot uses) and FLAT (exact, the truth).
+        self.lc = langchain_store(self.index_name, "HNSW")
+        self.lc_flat = langchain_store(self.flat_name, "FLAT")
         self.li = LlamaIndexStore(
             index_name=self.index_name,
             redis_client=self.client,
