@@ -8,33 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import Variant, serve
+from common import serve
+from langchain_common import LangChainVariant
 from langchain_core.embeddings import Embeddings
 from langchain_redis import RedisConfig, RedisVectorStore
 from redisvl.query.filter import Tag
 
 
-class Precomputed(Embeddings):
-    """Returns the corpus' precomputed vectors (as lists, what an embedding model returns)."""
-
-    def __init__(self, by_text: dict[str, list[float]], dims: int) -> None:
-        self.by_text = by_text
-        self.dims = dims
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self.by_text[t] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.by_text.get(text) or [1.0] + [0.0] * (self.dims - 1)
-
-
-class LangChainRedis(Variant):
+class LangChainRedis(LangChainVariant):
     name = "langchain-redis"
     packages = ("langchain-redis", "langchain-core", "redisvl", "redis", "hiredis", "numpy")
 
-    def create(self) -> None:
-        d = self.data
-        self.embeddings = Precomputed(dict(zip(d.texts, d.vectors.tolist())), self.dims)
+    def make_store(self, embeddings: Embeddings) -> Any:
         config = RedisConfig(
             index_name=self.index_name,
             key_prefix=self.prefix.rstrip(":"),
@@ -48,28 +33,10 @@ class LangChainRedis(Variant):
                 {"name": "year", "type": "numeric"},
             ],
         )
-        self.store = RedisVectorStore(self.embeddings, config=config)
-        self.metadatas = [{"category": c, "year": y} for c, y in zip(d.categories, d.years)]
-        self.queries = d.queries.tolist()
+        return RedisVectorStore(embeddings, config=config)
 
-    def ingest(self, start: int, stop: int) -> None:
-        d = self.data
-        self.store.add_texts(d.texts[start:stop], self.metadatas[start:stop], ids=d.ids[start:stop])
-
-    def knn(self, qi: int, filtered: bool) -> Any:
-        flt = Tag("category") == self.data.query_category(qi) if filtered else None
-        return self.store.similarity_search_with_score_by_vector(self.queries[qi], k=10, filter=flt)
-
-    def range(self, qi: int, radius: float) -> Any:
-        return self.store.similarity_search_with_score_by_vector(
-            self.queries[qi], k=100, distance_threshold=radius
-        )
-
-    async def aknn(self, qi: int) -> Any:
-        return await self.store.asimilarity_search_by_vector(self.queries[qi], k=10)
-
-    def texts_of(self, result: Any) -> list[str]:
-        return [(item[0] if isinstance(item, tuple) else item).page_content for item in result]
+    def category_filter(self, category: str) -> Any:
+        return Tag("category") == category
 
 
 if __name__ == "__main__":

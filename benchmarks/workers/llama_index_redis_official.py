@@ -8,19 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import Variant, serve
-from llama_index.core.schema import TextNode
-from llama_index.core.vector_stores.types import (
-    ExactMatchFilter,
-    MetadataFilters,
-    VectorStoreQuery,
-)
+from common import serve
 from llama_index.vector_stores.redis import RedisVectorStore
+from llama_index_common import LlamaIndexVariant
 from redis import Redis
 from redisvl.schema import IndexSchema
 
 
-class LlamaIndexRedis(Variant):
+class LlamaIndexRedis(LlamaIndexVariant):
     name = "llama-index-vector-stores-redis"
     packages = (
         "llama-index-vector-stores-redis",
@@ -32,8 +27,7 @@ class LlamaIndexRedis(Variant):
     )
     supports_range = False
 
-    def create(self) -> None:
-        d = self.data
+    def make_store(self) -> Any:
         schema = IndexSchema.from_dict(
             {
                 "index": {
@@ -60,34 +54,7 @@ class LlamaIndexRedis(Variant):
                 ],
             }
         )
-        self.store = RedisVectorStore(schema=schema, redis_client=Redis.from_url(self.url))
-        self.nodes = [
-            TextNode(id_=i, text=t, metadata={"category": c, "year": y}, embedding=v)
-            for i, t, c, y, v in zip(d.ids, d.texts, d.categories, d.years, d.vectors.tolist())
-        ]
-        self.queries = d.queries.tolist()
-
-    def ingest(self, start: int, stop: int) -> None:
-        self.store.add(self.nodes[start:stop])
-
-    def _query(self, qi: int, filtered: bool) -> VectorStoreQuery:
-        filters = None
-        if filtered:
-            filters = MetadataFilters(
-                filters=[ExactMatchFilter(key="category", value=self.data.query_category(qi))]
-            )
-        return VectorStoreQuery(
-            query_embedding=self.queries[qi], similarity_top_k=10, filters=filters
-        )
-
-    def knn(self, qi: int, filtered: bool) -> Any:
-        return self.store.query(self._query(qi, filtered))
-
-    async def aknn(self, qi: int) -> Any:
-        return await self.store.aquery(self._query(qi, False))
-
-    def texts_of(self, result: Any) -> list[str]:
-        return [node.get_content() for node in result.nodes]
+        return RedisVectorStore(schema=schema, redis_client=Redis.from_url(self.url))
 
 
 if __name__ == "__main__":
