@@ -23,7 +23,6 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from redisvec import AsyncSearchIndex, IndexSchema, Tag, VectorQuery
 from redisvec.connection import ConnectionConfig
 from redisvec.query import CountQuery
 from redisvec.schema import NumericField, TagField, TextField, VectorField
+from redisvec.server import url_or_local
 
 COLORS = ("red", "green", "blue", "a,b c", "日本語")
 BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
@@ -226,17 +226,6 @@ async def run_soak(
     )
 
 
-@contextlib.contextmanager
-def _server(url: str | None) -> Iterator[str]:
-    if url:
-        yield url
-        return
-    from redisvec.server import LocalRedis
-
-    with LocalRedis() as server:
-        yield server.url
-
-
 def write_report(path: Path, report: SoakReport) -> None:
     """Replace the text between the soak markers of ``path`` (appended when absent)."""
     text = path.read_text() if path.exists() else "# Soak\n"
@@ -259,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=None, help="rewrite this file's section")
     args = parser.parse_args(argv)
     random.seed(0)
-    with _server(args.redis_url) as url:
+    with url_or_local(args.redis_url) as url:
         report = asyncio.run(
             run_soak(url, args.seconds, writers=args.writers, readers=args.readers,
                      dims=args.dims, batch=args.batch)

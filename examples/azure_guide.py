@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Iterator
 
 import numpy as np
 import redis
@@ -29,19 +28,10 @@ from redis.commands.search.index_definition import IndexDefinition, IndexType
 from redis.commands.search.query import Query
 
 from redisvec import RangeQuery, SearchIndex, Tag, VectorError, VectorQuery
-from redisvec.server import LocalRedis
+from redisvec.server import url_or_local
 
 DIMS = 1536
 CATEGORIES = ("documentation", "faq", "news")
-
-
-@contextlib.contextmanager
-def server_url(url: str | None) -> Iterator[str]:
-    if url:
-        yield url
-        return
-    with LocalRedis() as server:
-        yield server.url
 
 
 def make_documents(count: int) -> tuple[list[dict[str, object]], np.ndarray]:
@@ -86,7 +76,7 @@ def main() -> None:
     prefix = f"{namespace}doc:"
     docs, vectors = make_documents(300 if args.fast else 3000)
 
-    with server_url(args.redis_url) as url, redis.Redis.from_url(url) as client:
+    with url_or_local(args.redis_url) as url, redis.Redis.from_url(url) as client:
         # 1. The index, as the guide creates it with raw redis-py...
         with contextlib.suppress(redis.ResponseError):
             client.ft(index_name).dropindex(delete_documents=True)

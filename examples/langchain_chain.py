@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-from collections.abc import Iterator
 from typing import Any
 
 from _embeddings import HashingEmbedder
@@ -27,7 +25,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from redisvec.langchain import RedisVectorStore
-from redisvec.server import LocalRedis
+from redisvec.server import url_or_local
 
 PASSAGES = [
     ("To reset your password, open Settings, choose Security and click Reset password.", "account"),
@@ -58,15 +56,6 @@ class HashingEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.model.embed([text], "query")[0].tolist()  # type: ignore[no-any-return]
-
-
-@contextlib.contextmanager
-def server_url(url: str | None) -> Iterator[str]:
-    if url:
-        yield url
-        return
-    with LocalRedis() as server:
-        yield server.url
 
 
 def format_docs(docs: list[Document]) -> str:
@@ -109,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     namespace = os.environ.get("REDISVEC_EXAMPLE_NAMESPACE", "")
 
-    with server_url(args.redis_url) as url:
+    with url_or_local(args.redis_url) as url:
         store = RedisVectorStore.from_texts(
             [text for text, _ in PASSAGES],
             HashingEmbeddings(),

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-from collections.abc import Iterator
 
 from _embeddings import CachedEmbedder, HashingEmbedder, LlamaIndexEmbedding, make_embedder
 from llama_index.core import Document, StorageContext, VectorStoreIndex
@@ -24,7 +22,7 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
 
 from redisvec.llama_index import RedisVectorStore
-from redisvec.server import LocalRedis
+from redisvec.server import url_or_local
 
 DOCUMENTS = [
     (
@@ -67,15 +65,6 @@ QUESTIONS = [
         "doc-5",
     ),
 ]
-
-
-@contextlib.contextmanager
-def redis_url(given: str | None) -> Iterator[str]:
-    if given:
-        yield given
-        return
-    with LocalRedis() as server:
-        yield server.url
 
 
 async def run(url: str, fast: bool) -> None:
@@ -142,7 +131,7 @@ def main() -> None:
     )
     parser.add_argument("--fast", action="store_true", help="hashing embeddings (no model)")
     args = parser.parse_args()
-    with redis_url(args.redis_url) as url:
+    with url_or_local(args.redis_url) as url:
         asyncio.run(run(url, args.fast))
 
 

@@ -7,15 +7,13 @@ python examples/quickstart.py --redis-url redis://localhost:6379
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-from collections.abc import Iterator
 
 import numpy as np
 import redis
 
 from redisvec import IndexSchema, RangeQuery, SearchIndex, Tag, VectorQuery
-from redisvec.server import LocalRedis
+from redisvec.server import url_or_local
 
 DOCS = [
     (
@@ -28,15 +26,6 @@ DOCS = [
     ("Resetting a password", "faq", "Use the portal to reset an access key."),
     ("Release notes 8.2", "news", "Redis 8.2 adds SVS-VAMANA vector indexes."),
 ]
-
-
-@contextlib.contextmanager
-def server_url(url: str | None) -> Iterator[str]:
-    if url:
-        yield url
-        return
-    with LocalRedis() as server:
-        yield server.url
 
 
 def main() -> None:
@@ -67,7 +56,7 @@ def main() -> None:
             ],
         }
     )
-    with server_url(args.redis_url) as url, redis.Redis.from_url(url) as client:
+    with url_or_local(args.redis_url) as url, redis.Redis.from_url(url) as client:
         index = SearchIndex(schema, client)
         index.create(overwrite=True, drop_documents=True)
         records = [

