@@ -294,18 +294,24 @@ class _IndexCore(Generic[ClientT]):
             return False
         return True
 
-    def _check_schema_op(self) -> Op[None]:
-        existing = IndexSchema.from_info((yield _Call(("FT.INFO", self.name))), self.name)
-        mismatch = self._mismatch(existing)
+    def _check_info(self, info_reply: Any) -> None:
+        mismatch = self._mismatch(IndexSchema.from_info(info_reply, self.name))
         if mismatch is not None:
             raise mismatch
 
+    def _check_schema_op(self) -> Op[None]:
+        self._check_info((yield _Call(("FT.INFO", self.name))))
+
     def _create_op(self, exist_ok: bool, overwrite: bool, drop_documents: bool) -> Op[None]:
-        if (yield from self._exists_op()):
+        try:
+            info = yield _Call(("FT.INFO", self.name))
+        except IndexNotFoundError:
+            pass
+        else:  # it exists; its FT.INFO is all the schema check needs
             if overwrite:
                 yield from self._drop_op(drop_documents, 60.0)
             elif exist_ok:
-                yield from self._check_schema_op()
+                self._check_info(info)
                 return
             else:
                 raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
