@@ -70,9 +70,10 @@ class BatchWriteError(RedisVecError):
 
     Every id of the call that is not in ``failed_ids`` was written (``written_ids``). Of
     ``failed_ids``, those not in ``unconfirmed_ids`` are certainly not stored (refused by the
-    server, with the reason in ``errors``, or never sent). ``unconfirmed_ids`` are the records of
-    the one batch in flight when the connection was lost: the client cannot know which of them the
-    server applied. Running the same load again is safe either way (upsert).
+    server, with the reason in ``errors``, or never sent). ``unconfirmed_ids`` are the records sent
+    whose replies were not read when the connection was lost (at most two batches: the loader
+    sends the next batch before it reads the last one's replies): the client cannot know which of
+    them the server applied. Running the same load again is safe either way (upsert).
     """
 
     def __init__(

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import re
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -37,6 +38,14 @@ from redisvec.errors import (
     WriteDeniedError,
 )
 from redisvec.filters import FilterExpression
+from redisvec.pipelining import (
+    AsyncBatchWriter,
+    AsyncPipelineBatchWriter,
+    BatchWriter,
+    PipelineBatchWriter,
+    async_batch_writer,
+    batch_writer,
+)
 from redisvec.query import CountQuery, FilterQuery, Query, codec_for
 from redisvec.records import PreparedRecord, chunks, prepare_records
 from redisvec.results import SearchResult, decode_hash, parse_search_reply
@@ -132,8 +141,20 @@ class _Sleep:
     seconds: float
 
 
+@dataclass(frozen=True)
+class _Send:
+    """Write a batch of commands without waiting for its replies (see `redisvec.pipelining`)."""
+
+    commands: Sequence[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class _Receive:
+    """The replies (errors in place) of the oldest `_Send` whose replies were not read yet."""
+
+
 _Request = _Call | _Pipeline | _Sleep
-Op = Generator[_Request, Any, T]
+Op = Generator[_Request | _Send | _Receive, Any, T]
 
 
 class _IndexCore(Generic[ClientT]):
@@ -203,7 +224,7 @@ class _IndexCore(Generic[ClientT]):
     ) -> None:
         """An ACL user without write permission has every record refused alike: stop at the first
         such batch (the rest are not sent) with an error that says so, not a per-record list."""
-        denied = [e for _, e in failed if isinstance(e, redis.exceptions.NoPermissionError)]
+        denied = _denied(failed)
         if denied:
             pending = [r.id for b in rest for r in b]
             raise WriteDeniedError(
@@ -344,21 +365,46 @@ class _IndexCore(Generic[ClientT]):
         written: list[str] = []
         failed: list[tuple[str, BaseException]] = []
         batches = list(chunks(prepared, batch_size))
-        for n, batch in enumerate(batches):
-            commands, counts = self._write_commands(batch, ttl)
-            try:
-                results = yield _Pipeline(commands, raise_on_error=False)
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                pending = [r.id for b in batches[n:] for r in b]
-                raise self._load_error(failed, written, pending, exc, batch) from exc
-            batch_failed = self._failures(batch, counts, results)
-            bad = {i for i, _ in batch_failed}
-            written += [r.id for r in batch if r.id not in bad]
-            failed += batch_failed  # a record refused by the server does not stop the others
-            self._stop_if_denied(failed, written, batches[n + 1 :])
+        # Batch N+1 is built and sent while the server runs batch N; only then are batch N's
+        # replies read. Nothing is sent after a batch is refused for lack of permission.
+        unread: deque[tuple[Sequence[PreparedRecord], list[int]]] = deque()
+        sent = 0
+        try:
+            for batch in batches:
+                if _denied(failed):
+                    break
+                commands, counts = self._write_commands(batch, ttl)
+                unread.append((batch, counts))
+                sent += 1
+                yield _Send(commands)
+                if len(unread) > 1:
+                    self._settle(*unread[0], (yield _Receive()), written, failed)
+                    unread.popleft()
+            while unread:
+                self._settle(*unread[0], (yield _Receive()), written, failed)
+                unread.popleft()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            in_flight = [r for b, _ in unread for r in b]  # sent, replies not read
+            pending = [r.id for r in in_flight] + [r.id for b in batches[sent:] for r in b]
+            raise self._load_error(failed, written, pending, exc, in_flight) from exc
+        self._stop_if_denied(failed, written, batches[sent:])
         if failed:
             raise self._load_error(failed, written, [])
         return [r.id for r in prepared]
+
+    def _settle(
+        self,
+        batch: Sequence[PreparedRecord],
+        counts: Sequence[int],
+        results: Sequence[Any],
+        written: list[str],
+        failed: list[tuple[str, BaseException]],
+    ) -> None:
+        """Record a batch's outcome: a record refused by the server does not stop the others."""
+        batch_failed = self._failures(batch, counts, results)
+        bad = {i for i, _ in batch_failed}
+        written += [r.id for r in batch if r.id not in bad]
+        failed += batch_failed
 
     def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
         command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
@@ -393,8 +439,8 @@ class _IndexCore(Generic[ClientT]):
             f"index {self.name!r} ({shown}; first error: {first}); every other record was "
             "written"
             + (
-                f"; the {len(in_flight)} records of the batch in flight when the connection was "
-                "lost may or may not be stored (unconfirmed_ids)"
+                f"; the {len(in_flight)} records in flight when the connection was lost (sent, "
+                "replies not read) may or may not be stored (unconfirmed_ids)"
                 if in_flight
                 else ""
             )
@@ -404,6 +450,10 @@ class _IndexCore(Generic[ClientT]):
             written_ids=written,
             unconfirmed_ids=[r.id for r in in_flight],
         )
+
+
+def _denied(failed: list[tuple[str, BaseException]]) -> list[BaseException]:
+    return [e for _, e in failed if isinstance(e, redis.exceptions.NoPermissionError)]
 
 
 def _json_dumps(value: Any) -> str:
@@ -441,11 +491,19 @@ class SearchIndex(_IndexCore[SyncClient]):
 
     def _run(self, op: Op[T]) -> T:
         """Drive an operation with blocking I/O."""
+        writer: BatchWriter | PipelineBatchWriter | None = None
         try:
             request = next(op)
             while True:
                 try:
-                    reply = self._perform(request)
+                    if isinstance(request, _Send):
+                        writer = writer or batch_writer(self.client)
+                        writer.send(request.commands)
+                        reply = None
+                    elif isinstance(request, _Receive):
+                        reply = writer.receive()  # type: ignore[union-attr]
+                    else:
+                        reply = self._perform(request)
                 except Exception as exc:
                     request = op.throw(exc)
                 else:
@@ -453,6 +511,9 @@ class SearchIndex(_IndexCore[SyncClient]):
         except StopIteration as stop:
             result: T = stop.value
             return result
+        finally:
+            if writer is not None:
+                writer.close()
 
     def _perform(self, request: _Request) -> Any:
         if isinstance(request, _Call):
@@ -574,11 +635,19 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
 
     async def _run(self, op: Op[T]) -> T:
         """Drive an operation with awaits."""
+        writer: AsyncBatchWriter | AsyncPipelineBatchWriter | None = None
         try:
             request = next(op)
             while True:
                 try:
-                    reply = await self._perform(request)
+                    if isinstance(request, _Send):
+                        writer = writer or await async_batch_writer(self.client)
+                        await writer.send(request.commands)
+                        reply = None
+                    elif isinstance(request, _Receive):
+                        reply = await writer.receive()  # type: ignore[union-attr]
+                    else:
+                        reply = await self._perform(request)
                 except Exception as exc:
                     request = op.throw(exc)
                 else:
@@ -586,6 +655,9 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         except StopIteration as stop:
             result: T = stop.value
             return result
+        finally:
+            if writer is not None:
+                await writer.close()
 
     async def _perform(self, request: _Request) -> Any:
         if isinstance(request, _Call):

@@ -1,0 +1,232 @@
+"""Batches of write commands streamed on one connection, so that the client builds batch N+1 while
+the server runs batch N.
+
+A redis-py pipeline sends a batch and then waits for every reply before its caller can build the
+next one: client and server take turns. A `BatchWriter` splits that in two: `send` writes a batch
+to the socket and returns at once, `receive` reads the replies of the oldest batch sent. A loader
+that sends batch N+1 before it reads batch N's replies keeps both sides busy (see
+``benchmarks/RESULTS.md`` for what that is worth against redis-py pipelines).
+
+Connection errors are retried as the client is configured to (the connection's ``Retry``): the
+connection is opened again and every batch whose replies were not read yet is sent again. That is
+safe for the loader's batches, which are upserts. What cannot be sent or confirmed after the
+retries raises the client's ``ConnectionError`` / ``TimeoutError``.
+
+Cluster clients route each key to its node, so they get `PipelineBatchWriter` instead: the same
+interface, one ordinary non-transactional pipeline per batch, run at `receive`, without overlap.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+import redis
+import redis.asyncio as aredis
+import redis.asyncio.cluster as acluster
+import redis.cluster as scluster
+
+__all__ = [
+    "AsyncBatchWriter",
+    "AsyncPipelineBatchWriter",
+    "BatchWriter",
+    "PipelineBatchWriter",
+    "async_batch_writer",
+    "batch_writer",
+]
+
+Command = tuple[Any, ...]
+T = TypeVar("T")
+
+
+def _get_connection(pool: Any) -> Any:
+    # redis-py >= 5.3 deprecates the command name argument that redis-py 5.0-5.2 require.
+    try:
+        return pool.get_connection()
+    except TypeError:
+        return pool.get_connection("_")
+
+
+class BatchWriter:
+    """Send batches on one pooled connection; read each batch's replies later, in order.
+
+    Replies are the raw server replies, with a command's error reply as the exception object in
+    its place (as ``pipeline.execute(raise_on_error=False)`` gives them). `close` returns the
+    connection to the pool, closing it first if replies are still unread.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._conn = _get_connection(self._pool)
+        self._unread: deque[tuple[list[bytes], int]] = deque()  # packed batch, its command count
+        self._broken = False  # the connection failed: resend every unread batch first
+
+    def send(self, commands: Sequence[Command]) -> None:
+        packed = self._conn.pack_commands(commands)
+        self._unread.append((packed, len(commands)))
+        self._retrying(lambda: self._write(packed))
+
+    def receive(self) -> list[Any]:
+        """The replies of the oldest batch whose replies were not read yet."""
+        replies = self._retrying(self._read_oldest)
+        self._unread.popleft()
+        return replies
+
+    def close(self) -> None:
+        if self._unread:  # replies left on the wire must not reach the connection's next user
+            self._conn.disconnect()
+        self._pool.release(self._conn)
+
+    def _write(self, packed: list[bytes]) -> None:
+        if self._resend():
+            return  # this batch was among the unread ones
+        self._conn.send_packed_command(packed)
+
+    def _read_oldest(self) -> list[Any]:
+        self._resend()
+        replies: list[Any] = []
+        for _ in range(self._unread[0][1]):
+            try:
+                replies.append(self._conn.read_response())
+            except redis.ResponseError as exc:
+                replies.append(exc)
+        return replies
+
+    def _resend(self) -> bool:
+        if not self._broken:
+            return False
+        self._broken = False
+        for packed, _ in self._unread:
+            self._conn.send_packed_command(packed)
+        return True
+
+    def _failed(self, error: Exception) -> None:
+        self._broken = True
+        self._conn.disconnect()
+
+    def _retrying(self, do: Callable[[], T]) -> T:
+        result: T = self._conn.retry.call_with_retry(do, self._failed)
+        return result
+
+
+class AsyncBatchWriter:
+    """`BatchWriter` for ``redis.asyncio`` (create it with `open`)."""
+
+    def __init__(self, pool: Any, conn: Any) -> None:
+        self._pool = pool
+        self._conn = conn
+        self._unread: deque[tuple[list[bytes], int]] = deque()
+        self._broken = False
+
+    @classmethod
+    async def open(cls, client: aredis.Redis) -> AsyncBatchWriter:
+        pool: Any = client.connection_pool
+        try:
+            conn = await pool.get_connection()
+        except TypeError:  # redis-py 5.0-5.2
+            conn = await pool.get_connection("_")
+        return cls(pool, conn)
+
+    async def send(self, commands: Sequence[Command]) -> None:
+        packed = self._conn.pack_commands(commands)
+        self._unread.append((packed, len(commands)))
+        await self._retrying(lambda: self._write(packed))
+
+    async def receive(self) -> list[Any]:
+        replies = await self._retrying(self._read_oldest)
+        self._unread.popleft()
+        return replies
+
+    async def close(self) -> None:
+        if self._unread:
+            await self._conn.disconnect()
+        await self._pool.release(self._conn)
+
+    async def _write(self, packed: list[bytes]) -> None:
+        if await self._resend():
+            return
+        await self._conn.send_packed_command(packed)
+
+    async def _read_oldest(self) -> list[Any]:
+        await self._resend()
+        replies: list[Any] = []
+        for _ in range(self._unread[0][1]):
+            try:
+                replies.append(await self._conn.read_response())
+            except redis.ResponseError as exc:
+                replies.append(exc)
+        return replies
+
+    async def _resend(self) -> bool:
+        if not self._broken:
+            return False
+        self._broken = False
+        for packed, _ in self._unread:
+            await self._conn.send_packed_command(packed)
+        return True
+
+    async def _failed(self, error: Exception) -> None:
+        self._broken = True
+        await self._conn.disconnect()
+
+    async def _retrying(self, do: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        result: T = await self._conn.retry.call_with_retry(do, self._failed)
+        return result
+
+
+class PipelineBatchWriter:
+    """The `BatchWriter` interface over ordinary pipelines (cluster clients): no overlap."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._unsent: deque[Sequence[Command]] = deque()
+
+    def send(self, commands: Sequence[Command]) -> None:
+        self._unsent.append(commands)
+
+    def receive(self) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for command in self._unsent[0]:
+            pipe.execute_command(*command)  # not .unlink() & co: coroutines on an async cluster
+        replies: list[Any] = pipe.execute(raise_on_error=False)
+        self._unsent.popleft()
+        return replies
+
+    def close(self) -> None:
+        pass
+
+
+class AsyncPipelineBatchWriter:
+    """`PipelineBatchWriter` for ``redis.asyncio`` cluster clients."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._unsent: deque[Sequence[Command]] = deque()
+
+    async def send(self, commands: Sequence[Command]) -> None:
+        self._unsent.append(commands)
+
+    async def receive(self) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for command in self._unsent[0]:
+            pipe.execute_command(*command)
+        replies: list[Any] = await pipe.execute(raise_on_error=False)
+        self._unsent.popleft()
+        return replies
+
+    async def close(self) -> None:
+        pass
+
+
+def batch_writer(client: Any) -> BatchWriter | PipelineBatchWriter:
+    """The writer for ``client``: streaming on one connection where every key lives on it."""
+    if isinstance(client, scluster.RedisCluster) or not hasattr(client, "connection_pool"):
+        return PipelineBatchWriter(client)
+    return BatchWriter(client)
+
+
+async def async_batch_writer(client: Any) -> AsyncBatchWriter | AsyncPipelineBatchWriter:
+    if isinstance(client, acluster.RedisCluster) or not hasattr(client, "connection_pool"):
+        return AsyncPipelineBatchWriter(client)
+    return await AsyncBatchWriter.open(client)
