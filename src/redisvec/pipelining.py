@@ -27,6 +27,11 @@ import redis.asyncio as aredis
 import redis.asyncio.cluster as acluster
 import redis.cluster as scluster
 
+try:
+    from hiredis import pack_command as hiredis_pack_command
+except ImportError:  # pragma: no cover - hiredis is optional for redis-py
+    hiredis_pack_command = None  # type: ignore[assignment]
+
 __all__ = [
     "AsyncBatchWriter",
     "AsyncPipelineBatchWriter",
@@ -38,6 +43,28 @@ __all__ = [
 
 Command = tuple[Any, ...]
 T = TypeVar("T")
+
+
+def _packer(conn: Any) -> Callable[[Sequence[Command]], list[bytes]]:
+    """How ``conn`` packs a batch: hiredis's packer called directly where it spells the arguments
+    as the connection would (UTF-8, strict), which is most of the client's cost of a write
+    (redis-py's own wrapper looks at every argument again); the connection's otherwise."""
+    encoder = getattr(conn, "encoder", None)
+    if (
+        hiredis_pack_command is None
+        or encoder is None
+        or encoder.encoding.lower().replace("-", "").replace("_", "") != "utf8"
+        or encoder.encoding_errors != "strict"
+    ):
+        return conn.pack_commands  # type: ignore[no-any-return]
+
+    def pack(commands: Sequence[Command]) -> list[bytes]:
+        try:
+            return [b"".join(map(hiredis_pack_command, commands))]
+        except TypeError:  # an argument hiredis does not take: redis-py's error says which
+            return conn.pack_commands(commands)  # type: ignore[no-any-return]
+
+    return pack
 
 
 def _get_connection(pool: Any) -> Any:
@@ -59,11 +86,12 @@ class BatchWriter:
     def __init__(self, client: redis.Redis) -> None:
         self._pool = client.connection_pool
         self._conn = _get_connection(self._pool)
+        self._pack = _packer(self._conn)
         self._unread: deque[tuple[list[bytes], int]] = deque()  # packed batch, its command count
         self._broken = False  # the connection failed: resend every unread batch first
 
     def send(self, commands: Sequence[Command]) -> None:
-        packed = self._conn.pack_commands(commands)
+        packed = self._pack(commands)
         self._unread.append((packed, len(commands)))
         self._retrying(lambda: self._write(packed))
 
@@ -116,6 +144,7 @@ class AsyncBatchWriter:
     def __init__(self, pool: Any, conn: Any) -> None:
         self._pool = pool
         self._conn = conn
+        self._pack = _packer(conn)
         self._unread: deque[tuple[list[bytes], int]] = deque()
         self._broken = False
 
@@ -129,7 +158,7 @@ class AsyncBatchWriter:
         return cls(pool, conn)
 
     async def send(self, commands: Sequence[Command]) -> None:
-        packed = self._conn.pack_commands(commands)
+        packed = self._pack(commands)
         self._unread.append((packed, len(commands)))
         await self._retrying(lambda: self._write(packed))
 
