@@ -151,3 +151,56 @@ def test_epsilon_is_for_hnsw_and_positive() -> None:
     for bad in (0.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="epsilon must be a number > 0"):
             RangeQuery(V, 0.5, epsilon=bad).to_args(schema())
+
+
+def test_knn_args_are_rebuilt_around_each_vector() -> None:
+    """The non-vector arguments are cached per schema and settings: each query still gets its own
+    vector, its own list, and the settings it asked for."""
+    s = schema()
+    names = ["color"]
+    first = VectorQuery(V, k=5, return_fields=names).to_args(s)
+    first[0] = "mutated"  # a caller's changes to one list do not leak into the next
+    other = [4.0, 5.0, 6.0]
+    second = VectorQuery(np.array(other), k=5, return_fields=names).to_args(s)
+    assert second == [
+        "idx", f"*=>[KNN 5 @v $vector AS {DISTANCE_ALIAS}]",
+        "PARAMS", 2, "vector", np.array(other, dtype="<f4").tobytes(),
+        "SORTBY", DISTANCE_ALIAS, "ASC",
+        "RETURN", 2, "color", DISTANCE_ALIAS,
+        "LIMIT", 0, 5,
+        "DIALECT", 2,
+    ]  # fmt: skip
+    names.append("n")  # the same list, changed: the settings are read at each call
+    assert VectorQuery(V, k=5, return_fields=names).to_args(s)[9:14] == [
+        "RETURN", 3, "color", "n", DISTANCE_ALIAS,
+    ]  # fmt: skip
+    assert VectorQuery(V, k=5, return_fields=names, ids=["a"]).to_args(s)[9:] == [
+        "RETURN", 3, "color", "n", DISTANCE_ALIAS,
+        "INKEYS", 1, "doc:a",
+        "LIMIT", 0, 5,
+        "DIALECT", 2,
+    ]  # fmt: skip
+    filtered = VectorQuery(V, k=5, filter="@n:[1 2]", return_fields=names).to_args(s)
+    assert filtered[1] == f"(@n:[1 2])=>[KNN 5 @v $vector AS {DISTANCE_ALIAS}]"
+    renamed = IndexSchema("other", fields=(VectorField("w", dims=3, datatype="float64"),))
+    assert VectorQuery(V, k=5, return_fields=[]).to_args(renamed)[:6] == [
+        "other", f"*=>[KNN 5 @w $vector AS {DISTANCE_ALIAS}]",
+        "PARAMS", 2, "vector", np.array(V, dtype="<f8").tobytes(),
+    ]  # fmt: skip
+
+
+def test_knn_validation_runs_on_every_call() -> None:
+    s = schema()
+    VectorQuery(V, k=1, ef_runtime=1).to_args(s)  # cached with k == 1 == True
+    for bad in (True, 1.0, 0):
+        with pytest.raises(ValueError, match="k must be a positive integer"):
+            VectorQuery(V, k=bad, ef_runtime=1).to_args(s)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ef_runtime must be a positive integer"):
+        VectorQuery(V, k=1, ef_runtime=True).to_args(s)
+    flat = schema(algorithm="flat")
+    for _ in range(2):
+        with pytest.raises(ValueError, match=r"HNSW.*FLAT"):
+            VectorQuery(V, ef_runtime=10).to_args(flat)
+    VectorQuery(V).to_args(s)
+    with pytest.raises(ValueError, match="non-finite"):
+        VectorQuery([1.0, float("nan"), 3.0]).to_args(s)

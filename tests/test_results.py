@@ -109,3 +109,69 @@ def test_similarity_values() -> None:
     assert math.isclose(distance_to_similarity(2.0, "l2"), 1 / (1 + math.sqrt(2)))
     with pytest.raises(ValueError, match="unknown distance metric"):
         distance_to_similarity(0.1, "hamming")
+
+
+def _as_str(value: object) -> object:
+    """A reply as a decode_responses client returns it."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, dict):
+        return {_as_str(k): _as_str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_str(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("reply", [TEXT_RESP2, TEXT_RESP3], ids=["resp2", "resp3"])
+def test_str_replies_parse_like_bytes(reply: object) -> None:
+    res = parse_search_reply(_as_str(reply), HASH, with_scores=True)
+    assert res.total == 2
+    assert [(h.id, h.key, h.score, h.fields) for h in res] == [
+        ("b", "v:b", 0.0, {"body": "hello there"}), ("a", "v:a", 0.0, {"body": "hello world"}),
+    ]  # fmt: skip
+
+
+def _schema() -> IndexSchema:  # a new schema each time: nothing learned from other tests
+    return IndexSchema("p", prefixes=("p", "p:q"), fields=(TagField("t"), VectorField("v", dims=2)))
+
+
+@pytest.mark.parametrize("resp3", [False, True], ids=["resp2", "resp3"])
+def test_first_and_later_replies_agree(resp3: bool) -> None:
+    """Field names are decoded the slow way once, then looked up: both give the same hits, values
+    that are not UTF-8 stay bytes either way, names outside the schema are decoded too, and the
+    reply is left as it was."""
+    d = b"__vector_distance"
+    hits = [
+        (b"p:q:1", {b"t": b"x", b"extra": b"\xc3\xa9", b"v": b"\x00" * 8, d: b"0.5"}),
+        (b"p:2", {b"t": b"\xff\xfe", b"extra": b"y", d: b"1e-3"}),
+        (b"zz:3", {b"t": b"z", d: b"2"}),
+    ]
+    if resp3:
+        reply: object = {b"total_results": 9, b"results": [
+            {b"id": k, b"extra_attributes": dict(f), b"values": []} for k, f in hits]}  # fmt: skip
+    else:
+        reply = [9] + [x for k, f in hits for x in (k, [y for kv in f.items() for y in kv])]
+    before = repr(reply)
+    s = _schema()
+    expected = [
+        ("1", "p:q:1", 0.5, {"t": "x", "extra": "é"}),  # longest prefix first
+        ("2", "p:2", 0.001, {"t": b"\xff\xfe", "extra": "y"}),
+        ("zz:3", "zz:3", 2.0, {"t": "z"}),  # a key outside the prefixes stays whole
+    ]
+    for _ in range(3):
+        res = parse_search_reply(reply, s)
+        assert res.total == 9
+        assert [(h.id, h.key, h.distance, h.fields) for h in res] == expected
+        assert [s.id_from_key(h.key) for h in res] == [h.id for h in res]
+        assert repr(reply) == before
+
+
+def test_timeout_warning_raises_other_warnings_do_not() -> None:
+    from redisvec.errors import QueryTimeoutError
+
+    reply = {b"total_results": 0, b"results": [], b"warning": [b"Timeout limit was reached"]}
+    with pytest.raises(QueryTimeoutError, match="time limit"):
+        parse_search_reply(reply, HASH)
+    with pytest.raises(QueryTimeoutError, match="time limit"):
+        parse_search_reply(_as_str(reply), HASH)
+    assert parse_search_reply({**reply, b"warning": [b"something else"]}, HASH).total == 0

@@ -134,11 +134,42 @@ class VectorQuery(_Scores):
     ids: Sequence[str] | None = None
 
     def to_args(self, schema: IndexSchema) -> list[Arg]:
+        """Every argument but the vector depends only on the query's other settings, which an
+        application repeats from query to query: those are built once per schema and settings
+        (`_knn_template`), and a query only encodes its vector into them."""
         k = _positive("k", self.k)
+        if self.ef_runtime is not None:
+            _positive("ef_runtime", self.ef_runtime)
+        where = _render_filter(self.filter, schema)
+        names = None if self.return_fields is None else tuple(self.return_fields)
+        settings = (
+            id(schema),
+            self.vector_field,
+            k,
+            self.ef_runtime,
+            where,
+            names,
+            self.return_vector,
+        )
+        cached = _KNN_TEMPLATES.get(settings)
+        if cached is None or cached[0] is not schema:
+            if len(_KNN_TEMPLATES) >= 1024:
+                _KNN_TEMPLATES.clear()
+            template = self._knn_template(schema, k, where, names)
+            cached = _KNN_TEMPLATES[settings] = (schema, *template)
+        _, codec, head, tail = cached
+        args = [*head, codec.encode(self.vector), *tail]
+        if self.ids is not None:  # before the final LIMIT 0 k DIALECT 2
+            args[-5:-5] = _in_keys(schema, self.ids)
+        return args
+
+    def _knn_template(
+        self, schema: IndexSchema, k: int, where: str, names: Sequence[str] | None
+    ) -> tuple[VectorCodec, list[Arg], list[Arg]]:
+        """The arguments before and after the vector's bytes, and the codec that makes them."""
         vf = _vector_field(schema, self.vector_field)
-        blob = codec_for(schema, vf).encode(self.vector)
-        params: list[Arg] = ["vector", blob]
         knn = f"KNN {k} @{vf.name} $vector"
+        more_params: list[Arg] = []
         if self.ef_runtime is not None:
             if vf.algorithm != "hnsw":
                 raise ValueError(
@@ -146,23 +177,26 @@ class VectorQuery(_Scores):
                     f"{schema.name!r} is {vf.algorithm.upper()}"
                 )
             knn += " EF_RUNTIME $ef_runtime"
-            params += ["ef_runtime", _positive("ef_runtime", self.ef_runtime)]
-        where = _render_filter(self.filter, schema)
+            more_params = ["ef_runtime", self.ef_runtime]
         query = (
             f"({where})=>[{knn} AS {DISTANCE_ALIAS}]"
             if where != "*"
             else f"*=>[{knn} AS {DISTANCE_ALIAS}]"
         )
-        return [
-            schema.name,
-            query,
-            "PARAMS", len(params), *params,
+        head: list[Arg] = [schema.name, query, "PARAMS", 2 + len(more_params), "vector"]
+        tail: list[Arg] = [
+            *more_params,
             "SORTBY", DISTANCE_ALIAS, "ASC",
-            *_return_args(schema, self.return_fields, _extras(vf, self.return_vector, distance=True)),
-            *_in_keys(schema, self.ids),
+            *_return_args(schema, names, _extras(vf, self.return_vector, distance=True)),
             "LIMIT", 0, k,
             "DIALECT", DIALECT,
         ]  # fmt: skip
+        return codec_for(schema, vf), head, tail
+
+
+#: `VectorQuery._knn_template` by (id(schema), settings); each entry holds its schema, so no other
+#: schema can take that id while it is cached (hashing a schema, every field, costs more).
+_KNN_TEMPLATES: dict[tuple[object, ...], tuple[IndexSchema, VectorCodec, list[Arg], list[Arg]]] = {}
 
 
 def _extras(vf: VectorField, return_vector: bool, *, distance: bool) -> list[str]:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redisvec.errors import QueryTimeoutError
-from redisvec.query import DISTANCE_ALIAS
+from redisvec.query import DISTANCE_ALIAS, codec_for
 
 if TYPE_CHECKING:
     from redisvec.schema import IndexSchema
@@ -89,68 +89,66 @@ _TOTAL = (b"total_results", "total_results")
 _WARNING = (b"warning", "warning")
 
 
-def _get(mapping: Mapping[Any, Any], key: tuple[bytes, str]) -> Any:
-    """``mapping[key]`` whether the reply's keys are bytes or str (no copy of the mapping: this
-    runs for every hit of every query)."""
-    value = mapping.get(key[0])
-    return mapping.get(key[1]) if value is None else value
+class _Plan:
+    """What parsing needs from a schema, worked out once per schema rather than once per reply:
+    the key prefix(es) to strip, the vector field's name, the storage, and the decoded field names
+    of earlier replies (a dict lookup is cheaper than decoding the same name for every hit)."""
+
+    __slots__ = ("is_json", "names", "prefix", "prefixes", "schema", "vector", "vector_names")
+
+    def __init__(self, schema: IndexSchema) -> None:
+        self.schema = schema
+        # `IndexSchema.id_from_key`'s prefixes: non-empty, longest first
+        self.prefixes = [p for p in sorted(schema.key_prefixes, key=len, reverse=True) if p]
+        self.prefix = self.prefixes[0] if len(self.prefixes) == 1 else None
+        self.is_json = schema.storage == "json"
+        self.vector = schema.vector_fields[0] if schema.vector_fields else None
+        name = self.vector.name if self.vector is not None else ""
+        self.vector_names = (name.encode(), name)
+        self.names: dict[bytes, str] = {}  # field names as the replies send them -> decoded
 
 
-def _strip(key: str, prefixes: list[str]) -> str:
-    """`IndexSchema.id_from_key` given the non-empty prefixes, longest first."""
-    for p in prefixes:
-        if key.startswith(p):
-            return key[len(p) :]
-    return key
+_PLANS: dict[int, _Plan] = {}
 
 
-def _rows(reply: Any, with_scores: bool) -> tuple[int, list[tuple[Any, Any, dict[Any, Any]]]]:
-    """Both protocols -> (total, [(key, score, field map)]); keys and names as the reply has them
-    (bytes, or str on a decode_responses client): decoded once, in `_fields`."""
-    if isinstance(reply, dict):  # RESP3
-        warnings = [_text(w) for w in _get(reply, _WARNING) or ()]
-        if any("timeout" in str(w).lower() for w in warnings):
-            raise QueryTimeoutError(
-                f"the server stopped the query at its time limit ({'; '.join(map(str, warnings))}) "
-                "and would have returned partial results; raise the limit (FT.CONFIG SET TIMEOUT "
-                "<ms>, or TIMEOUT on managed services' module arguments), ask for fewer results, "
-                "or make the server fail instead (ON_TIMEOUT FAIL)"
-            )
-        # The items' keys are bytes, or str on a decode_responses client, as the reply's are:
-        # decided once per reply rather than tried both ways for every hit.
-        b = 0 if _RESULTS[0] in reply else 1
-        id_, score_, attributes = _ID[b], _SCORE[b], _ATTRIBUTES[b]
-        rows = [
-            (item.get(id_), item.get(score_), item.get(attributes) or {})
-            for item in reply.get(_RESULTS[b]) or []
-        ]
-        return int(reply.get(_TOTAL[b]) or 0), rows
-    total = int(reply[0])  # RESP2: total, key, [score], [fields], key, ...
-    rows = []
-    i = 1
-    while i < len(reply):
-        key = reply[i]
+def _plan(schema: IndexSchema) -> _Plan:
+    """Cached by identity: hashing a schema (all its fields, every time) costs more than the plan
+    saves. A cached plan holds its schema, so no other object can take that ``id`` meanwhile."""
+    plan = _PLANS.get(id(schema))
+    if plan is None or plan.schema is not schema:
+        if len(_PLANS) >= 64:
+            _PLANS.clear()
+        plan = _PLANS[id(schema)] = _Plan(schema)
+    return plan
+
+
+def _resp2_items(reply: list[Any], with_scores: bool, b: int) -> list[dict[Any, Any]]:
+    """RESP2's flat ``key, [score], [fields], key, ...`` as RESP3's items."""
+    id_, score_, attributes = _ID[b], _SCORE[b], _ATTRIBUTES[b]
+    items = []
+    i, n = 1, len(reply)
+    while i < n:
+        item = {id_: reply[i]}
         i += 1
-        score = None
         if with_scores:
-            score = reply[i]
+            item[score_] = reply[i]
             i += 1
-        fields: dict[Any, Any] = {}
-        if i < len(reply) and isinstance(reply[i], list):
-            flat = reply[i]
-            fields = dict(zip(flat[0 : len(flat) - 1 : 2], flat[1::2]))
+        if i < n and isinstance(reply[i], list):
+            pairs = iter(reply[i])
+            item[attributes] = dict(zip(pairs, pairs))
             i += 1
-        rows.append((key, score, fields))
-    return total, rows
+        items.append(item)
+    return items
 
 
-def _fields(raw: dict[Any, Any]) -> dict[str, Any]:
-    """Names and values decoded as UTF-8 text in one pass (the common case, for every hit);
-    values that are not text stay bytes, values that are not bytes stay as they are."""
-    try:
-        return {k.decode(): v.decode() for k, v in raw.items()}
-    except (AttributeError, UnicodeDecodeError):
-        return {_text(k): _text(v) for k, v in raw.items()}
+def _raise_on_timeout(warnings: list[Any]) -> None:
+    if any("timeout" in str(w).lower() for w in warnings):
+        raise QueryTimeoutError(
+            f"the server stopped the query at its time limit ({'; '.join(map(str, warnings))}) "
+            "and would have returned partial results; raise the limit (FT.CONFIG SET TIMEOUT "
+            "<ms>, or TIMEOUT on managed services' module arguments), ask for fewer results, "
+            "or make the server fail instead (ON_TIMEOUT FAIL)"
+        )
 
 
 def parse_search_reply(
@@ -160,31 +158,48 @@ def parse_search_reply(
     with_scores: bool = False,
     decode_vector: bool = False,
 ) -> SearchResult:
-    """Turn a raw ``FT.SEARCH`` reply into `Hit`s.
+    """Turn a raw ``FT.SEARCH`` reply, RESP3 or RESP2, into `Hit`s.
 
     Field values are decoded as UTF-8 text (bytes that are not text stay bytes). On JSON storage a
     reply without RETURN carries the whole document under ``$``, which is parsed into the fields.
     The vector field is taken out of ``fields`` (before decoding: it is binary); it becomes
     ``Hit.vector`` when ``decode_vector``.
-    """
-    from redisvec.query import codec_for
 
-    total, rows = _rows(reply, with_scores)
-    vf = schema.vector_fields[0] if schema.vector_fields else None
+    This runs for every query: what depends only on the schema is in its cached `_Plan`, what
+    depends on the reply (bytes, or str on a decode_responses client) is decided once per reply,
+    and the loop does only what each hit needs.
+    """
+    if isinstance(reply, dict):  # RESP3
+        b = 0 if isinstance(next(iter(reply), b""), bytes) else 1
+        warnings = reply.get(_WARNING[b])
+        if warnings:
+            _raise_on_timeout([_text(w) for w in warnings])
+        total = int(reply.get(_TOTAL[b]) or 0)
+        items = reply.get(_RESULTS[b]) or ()
+    else:  # RESP2: total, key, [score], [fields], key, ...
+        b = 0 if len(reply) < 2 or isinstance(reply[1], bytes) else 1
+        total = int(reply[0])
+        items = _resp2_items(reply, with_scores, b)
+    plan = _plan(schema)
+    vf = plan.vector
     codec = codec_for(schema, vf) if vf is not None and decode_vector else None
-    is_json = schema.storage == "json"
-    prefixes = _prefixes(schema)
-    vector_names = (vf.name.encode(), vf.name) if vf is not None else ()
+    is_json, prefix, names = plan.is_json, plan.prefix, plan.names
+    vector_name = plan.vector_names[b]
+    key_, attributes = _ID[b], _ATTRIBUTES[b]
+    score_ = _SCORE[b] if with_scores else None
     hits = []
-    for key_raw, score, raw in rows:
-        vector_raw: Any = None
-        for name in vector_names:
-            if name in raw:
-                vector_raw = raw.pop(name)
-        try:  # `_fields`, inlined for the common all-UTF-8 case (it runs for every hit)
-            fields = {k.decode(): v.decode() for k, v in raw.items()}
-        except (AttributeError, UnicodeDecodeError):
-            fields = _fields(raw)
+    for item in items:
+        raw = item.get(attributes) or {}
+        vector_raw = None
+        if vector_name in raw:  # taken out before decoding (it is binary), from a copy
+            raw = dict(raw)
+            vector_raw = raw.pop(vector_name)
+        try:  # the common case: names seen before, UTF-8 values and key
+            fields = {names[k]: v.decode() for k, v in raw.items()}
+            key = item[key_].decode()
+        except (KeyError, AttributeError, UnicodeDecodeError):
+            fields = _fields(raw, names)
+            key = _text(item[key_])
         distance = fields.pop(DISTANCE_ALIAS, None)
         if is_json and "$" in fields:
             document = json.loads(fields.pop("$"))
@@ -193,34 +208,45 @@ def parse_search_reply(
             if vf is not None:
                 vector_raw = fields.pop(vf.name, vector_raw)
             fields.update(rest)
+        if prefix is None:
+            id_ = _strip(key, plan.prefixes)
+        else:
+            id_ = key[len(prefix) :] if key.startswith(prefix) else key
         vector = None
         if codec is not None and vector_raw is not None:
             vector = _decode_vector(vector_raw, codec, is_json)
-        key = _text(key_raw)
+        score = item.get(score_)
         hits.append(
             Hit(
-                _strip(key, prefixes),
+                id_,
                 key,
                 fields,
-                float(distance) if distance is not None else None,
-                float(score) if score is not None else None,
+                None if distance is None else float(distance),
+                None if score is None else float(score),
                 vector,
             )
         )
     return SearchResult(total, hits)
 
 
-_PREFIXES: dict[tuple[str, ...], list[str]] = {}
+def _fields(raw: dict[Any, Any], names: dict[bytes, str]) -> dict[str, Any]:
+    """The slow path: names and values decoded as UTF-8 text where they are text (bytes that are
+    not stay bytes, values that are not bytes stay as they are). Learns the names it decodes, for
+    the fast path's next hits (up to a bound: names come from the data)."""
+    for k in raw:
+        if isinstance(k, bytes) and k not in names and len(names) < 512:
+            name = _text(k)
+            if isinstance(name, str):
+                names[k] = name
+    return {_text(k): _text(v) for k, v in raw.items()}
 
 
-def _prefixes(schema: IndexSchema) -> list[str]:
-    """`IndexSchema.id_from_key`'s prefixes, non-empty, longest first (cached: once per schema's
-    prefixes instead of once per reply)."""
-    given = schema.key_prefixes
-    found = _PREFIXES.get(given)
-    if found is None:
-        found = _PREFIXES[given] = [p for p in sorted(given, key=len, reverse=True) if p]
-    return found
+def _strip(key: str, prefixes: list[str]) -> str:
+    """`IndexSchema.id_from_key` given the non-empty prefixes, longest first."""
+    for p in prefixes:
+        if key.startswith(p):
+            return key[len(p) :]
+    return key
 
 
 def _decode_vector(raw: Any, codec: Any, is_json: bool) -> npt.NDArray[Any]:
