@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from redisvec import VectorError
 from redisvec.codec import VectorCodec
@@ -100,3 +103,72 @@ def test_decode_checks_length() -> None:
 def test_unknown_datatype() -> None:
     with pytest.raises(VectorError, match="unknown datatype 'float8'"):
         VectorCodec(2, "float8")
+
+
+# -- lists of Python floats: packed with struct, the same bytes as numpy's conversion --------------
+
+_DOUBLES = st.floats(allow_nan=False, allow_infinity=False, width=64)
+_ITEMS = st.one_of(_DOUBLES, st.integers(-(2**70), 2**70), st.booleans())
+
+
+def _numpy_bytes(codec: VectorCodec, rows: list[list[Any]]) -> list[bytes] | str:
+    """What the numpy path makes of ``rows`` (an ndarray of objects takes it), or its error."""
+    try:
+        return codec.encode_batch(np.array(rows, dtype=object))
+    except (VectorError, OverflowError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _list_bytes(codec: VectorCodec, rows: list[list[Any]]) -> list[bytes] | str:
+    try:
+        return codec.encode_batch(rows)
+    except (VectorError, OverflowError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(_ITEMS, min_size=3, max_size=3), min_size=1, max_size=4),
+    datatype=st.sampled_from(["float32", "float64", "float16", "bfloat16"]),
+)
+def test_lists_encode_like_numpy_arrays(rows: list[list[Any]], datatype: str) -> None:
+    """Any doubles (subnormals, beyond float32's range), big ints and bools: the list path gives
+    numpy's bytes, or numpy's error."""
+    codec = VectorCodec(3, datatype, index="i", field="v")
+    assert _list_bytes(codec, rows) == _numpy_bytes(codec, rows)
+
+
+def test_list_rows_are_exact_float32_roundings() -> None:
+    rows = [[0.1, -2.5e-45, 3.4028235e38], [1e-39, -0.0, 16777217.0]]
+    expected = [struct.pack("<3f", *r) for r in rows]  # struct rounds to nearest even as well
+    assert VectorCodec(3).encode_batch(rows) == expected
+    assert VectorCodec(3).encode_batch([tuple(r) for r in rows]) == expected
+    assert VectorCodec(3, "float64").encode_batch(rows) == [struct.pack("<3d", *r) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([[1.0, 2.0, 3.4e39]], r"vector 0 has a non-finite value \(inf\) at position 2"),
+        ([[1.0, 2.0], [1.0, float("nan"), 3.0]], "different lengths"),
+        ([[1.0, 2.0, 3.0], [1.0, 2.0]], "received 2"),
+        ([[1.0, None, 3.0]], r"non-finite value \(nan\) at position 1"),
+        ([[1.0, "x", 3.0]], "cannot read vectors as numbers"),
+    ],
+)
+def test_list_errors_are_numpy_path_errors(rows: list[list[Any]], message: str) -> None:
+    with pytest.raises(VectorError, match=message):
+        VectorCodec(3).encode_batch(rows)
+
+
+def test_numbers_as_text_are_still_read_as_numpy_reads_them() -> None:
+    assert VectorCodec(2).encode_batch([["1.5", 2]]) == [struct.pack("<2f", 1.5, 2)]
+
+
+def test_to_array_of_lists_is_a_writable_copy() -> None:
+    rows = [[1.0, 2.0], [3.0, 4.0]]
+    array = VectorCodec(2).to_array(rows)
+    np.testing.assert_array_equal(array, np.array(rows, dtype=np.float32))
+    assert array.dtype == np.float32 and array.flags.writeable
+    array[0, 0] = 9.0
+    assert rows[0][0] == 1.0

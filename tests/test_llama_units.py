@@ -3,8 +3,13 @@ constructor validation. No server: the store connects lazily."""
 
 from __future__ import annotations
 
+import json
+import re
+
+import numpy as np
 import pytest
 from llama_index.core.schema import (
+    BaseNode,
     Document,
     IndexNode,
     NodeRelationship,
@@ -12,6 +17,7 @@ from llama_index.core.schema import (
     TextNode,
 )
 from llama_index.core.vector_stores.types import (
+    ExactMatchFilter,
     FilterCondition,
     FilterOperator,
     MetadataFilter,
@@ -24,6 +30,7 @@ from redisvec.layout import DocumentLayout, StoredDocument, metadata_fields
 from redisvec.llama_index import RedisVectorStore
 from redisvec.llama_index.filters import NOTHING, OPERATORS_BY_TYPE, to_filter_expression
 from redisvec.llama_index.nodes import node_parts, to_node
+from redisvec.schema import IndexSchema
 
 Op = FilterOperator
 F = MetadataFilter
@@ -170,3 +177,93 @@ def test_constructor_validates_without_a_server() -> None:
         )
     store = RedisVectorStore(index_name="x", redis_url="redis://127.0.0.1:1")
     assert store.stores_text and store.class_name() == "RedisVectorStore"
+
+
+def _stored(node: BaseNode) -> StoredDocument:
+    text, metadata, ref, node_json = node_parts(node)
+    return StoredDocument(id=node.node_id, text=text, metadata=metadata, doc_id=ref, node=node_json)
+
+
+def test_node_json_leaves_out_what_other_fields_hold() -> None:
+    node = TextNode(id_="n7", text="the text", metadata={"m": "meta"}, embedding=[0.25])
+    node_json = json.loads(node_parts(node)[3])
+    assert not {"id_", "text", "metadata", "embedding"} & set(node_json)
+    assert node_json["class_name"] == "TextNode"
+
+
+def test_nodes_read_back_equal_and_independent() -> None:
+    """TextNodes without relationships share one node JSON, so they are rebuilt as copies of one
+    template: each must equal its original and share nothing mutable with another."""
+    originals = [
+        TextNode(id_=f"n{i}", text=f"text {i}", metadata={"i": i, "l": [i]}, start_char_idx=3)
+        for i in range(3)
+    ]
+    back = [to_node(_stored(n)) for n in originals] + [to_node(_stored(originals[0]))]
+    for original, node in zip([*originals, originals[0]], back, strict=True):
+        assert type(node) is TextNode and node.model_dump() == original.model_dump()
+        assert node.model_fields_set >= {"id_", "text", "metadata", "start_char_idx"}
+    first, again = back[0], back[3]
+    assert first is not again
+    first.excluded_llm_metadata_keys.append("i")
+    first.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id="d")
+    first.metadata_template = "changed {key}"
+    fresh = to_node(_stored(originals[0]))
+    for node in (again, fresh):
+        assert node.model_dump() == originals[0].model_dump()
+    embedded = to_node(
+        StoredDocument(id="e", text="t", node=node_parts(originals[1])[3], vector=np.ones(2)),
+        with_embedding=True,
+    )
+    assert embedded.embedding == [1.0, 1.0] and embedded.node_id == "e"
+
+
+def test_node_json_written_with_the_id_still_reads() -> None:
+    """Records written before the id was left out of the node JSON."""
+    node = TextNode(id_="old", text="t", metadata={"k": 1}, excluded_llm_metadata_keys=["k"])
+    data = json.loads(node_parts(node)[3]) | {"id_": "old"}
+    back = to_node(StoredDocument(id="old", text="t", metadata={"k": 1}, node=json.dumps(data)))
+    assert back.model_dump() == node.model_dump()
+
+
+def _fresh(filters: MetadataFilters, schema: IndexSchema) -> object:
+    """The translation without the cache of earlier ones."""
+    from redisvec.llama_index import filters as module
+
+    saved = dict(module._TRANSLATED)
+    module._TRANSLATED.clear()
+    try:
+        return to_filter_expression(filters, schema, aliases={"ref_doc_id": "doc_id"})
+    finally:
+        module._TRANSLATED.update(saved)
+
+
+def test_repeated_filters_translate_like_fresh_ones() -> None:
+    groups = [
+        MetadataFilters(filters=[F(key="n", value=1)]),
+        MetadataFilters(filters=[F(key="n", value=1.0)]),
+        MetadataFilters(filters=[F(key="n", value="1")]),  # an error, not the int's filter
+        MetadataFilters(filters=[F(key="color", value=1)]),
+        MetadataFilters(filters=[F(key="color", value="1")]),
+        MetadataFilters(filters=[F(key="n", value=[1, 2], operator=Op.IN)]),
+        MetadataFilters(filters=[F(key="n", value=[], operator=Op.IN)]),
+        MetadataFilters(filters=[ExactMatchFilter(key="ref_doc_id", value="d")]),
+        MetadataFilters(
+            filters=[F(key="color", value="x"), MetadataFilters(filters=[F(key="n", value=2)])],
+            condition=FilterCondition.NOT,
+        ),
+    ]
+    text_color = DocumentLayout(
+        indexed=tuple(
+            metadata_fields([{"name": "color", "type": "text"}, {"name": "n", "type": "numeric"}])
+        )
+    ).build_schema(index_name="idx", dims=3)
+    for schema in (SCHEMA, text_color, SCHEMA):
+        for group in groups * 2:
+            try:
+                expected = _fresh(group, schema)
+            except FilterError as exc:
+                with pytest.raises(FilterError, match=re.escape(str(exc))):
+                    to_filter_expression(group, schema, aliases={"ref_doc_id": "doc_id"})
+                continue
+            got = to_filter_expression(group, schema, aliases={"ref_doc_id": "doc_id"})
+            assert got == expected or (got is expected)

@@ -4,14 +4,21 @@ The server silently skips a HASH document whose vector blob has the wrong length
 query vector of the wrong length only after the round trip; so every vector is checked here,
 before anything is sent, with a message that names the index, the field and both dimensions.
 
-A whole batch is converted with one ``numpy.asarray`` call: converting a list of 1536 floats one by
-one costs ~34 µs, an existing ndarray ~0.4 µs.
+A batch of ndarray rows is converted with one ``numpy.asarray`` call (~0.4 ms per 1,000 384-d
+vectors). Lists of Python floats, what embedding models return, are packed row by row with
+``struct`` instead: 2.1 ms per 1,000 384-d vectors against 5.7 ms for ``numpy.asarray``, whose
+list-of-lists discovery is the slow part. Both are C casts from double, so the bytes are the same;
+anything the packer cannot take (ragged rows, strings, overflow) takes the numpy path, which names
+the problem.
 """
 
 from __future__ import annotations
 
+import struct
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -46,6 +53,15 @@ def _float32_to_bfloat16_bits(values: npt.NDArray[np.float32]) -> npt.NDArray[np
 
 def _bfloat16_bits_to_float32(bits: npt.NDArray[np.uint16]) -> npt.NDArray[np.float32]:
     return (bits.astype("<u4") << 16).view("<f4")
+
+
+@lru_cache(maxsize=64)
+def _row_packer(dims: int, kind: str) -> struct.Struct:
+    """Packs one row of ``dims`` floats (``kind`` "f" or "d") little-endian. Native order where
+    that is little-endian: CPython's native float packer is a plain C cast, ~25% faster than
+    the standard-size one behind "<"."""
+    order = "" if sys.byteorder == "little" else "<"
+    return struct.Struct(f"{order}{dims}{kind}")
 
 
 @dataclass(frozen=True)
@@ -88,8 +104,38 @@ class VectorCodec:
         where = ", ".join(p for p in parts if p)
         return f"{where}: " if where else ""
 
+    def _pack_lists(
+        self, vectors: Sequence[VectorLike] | npt.NDArray[Any]
+    ) -> tuple[list[bytes], npt.NDArray[Any]] | None:
+        """A batch of lists (or tuples) of numbers as float32 rows (float64 for float64 fields):
+        each row's bytes and the whole batch as a read-only 2-D array, all finite and of the
+        right length; None for anything else (numpy arrays, ragged or non-finite rows, values
+        that are not numbers), which `_as_array` converts or explains."""
+        if not isinstance(vectors, (list, tuple)) or not vectors:
+            return None
+        if not all(type(v) is list or type(v) is tuple for v in vectors):
+            return None
+        pack = _row_packer(self.dims, "d" if self.datatype == "float64" else "f").pack
+        try:
+            rows = [pack(*v) for v in vectors]
+        except (struct.error, TypeError, ValueError, OverflowError):
+            return None
+        dtype = "<f8" if self.datatype == "float64" else "<f4"
+        array = np.frombuffer(b"".join(rows), dtype=dtype).reshape(len(rows), self.dims)
+        if not np.isfinite(array).all():  # also a double out of float32's range (cast to inf)
+            return None
+        return rows, array
+
     def to_array(self, vectors: Sequence[VectorLike] | npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Validate a batch and return it as a 2-D array of the storage dtype (bfloat16: float32)."""
+        packed = self._pack_lists(vectors)
+        array = packed[1].copy() if packed is not None else self._as_array(vectors)
+        self._check_range(array)
+        return array
+
+    def _as_array(self, vectors: Sequence[VectorLike] | npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """numpy's conversion, with every check that `_pack_lists` does and an error naming what
+        is wrong."""
         try:
             array = np.asarray(
                 vectors, dtype=np.float64 if self.datatype == "float64" else np.float32
@@ -126,6 +172,9 @@ class VectorCodec:
                 f"{self._where()}vector {row} has a non-finite value ({array[row, col]}) at "
                 f"position {col}; NaN and infinity cannot be indexed"
             )
+        return array
+
+    def _check_range(self, array: npt.NDArray[Any]) -> None:
         if self.datatype in _INT_RANGES:
             low, high = _INT_RANGES[self.datatype]
             if (array != np.round(array)).any() or array.min() < low or array.max() > high:
@@ -135,11 +184,14 @@ class VectorCodec:
                 )
         if self.datatype == "float16" and np.abs(array).max(initial=0.0) > 65504:
             raise VectorError(f"{self._where()}a value exceeds float16's range (65504)")
-        return array
 
     def encode_batch(self, vectors: Sequence[VectorLike] | npt.NDArray[Any]) -> list[bytes]:
         """Validate a batch and return each vector's little-endian bytes (HASH storage)."""
-        array = self.to_array(vectors)
+        packed = self._pack_lists(vectors)
+        if packed is not None and self.datatype in ("float32", "float64"):
+            return packed[0]  # already the stored bytes
+        array = packed[1] if packed is not None else self._as_array(vectors)
+        self._check_range(array)
         if self.datatype == "bfloat16":
             stored = _float32_to_bfloat16_bits(array.astype(np.float32))
         else:

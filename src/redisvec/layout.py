@@ -24,7 +24,7 @@ created can be read with its own names (`DocumentLayout.for_existing`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -192,39 +192,52 @@ class DocumentLayout:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def to_record(
+    def to_records(
         self,
-        text: str,
-        vector: Any,
-        metadata: Mapping[str, Any] | None = None,
+        texts: Sequence[str],
+        vectors: Sequence[Any],
+        metadatas: Sequence[Mapping[str, Any] | None],
         *,
-        doc_id: str | None = None,
-        node: str | None = None,
-    ) -> dict[str, Any]:
-        """One document -> a record for `SearchIndex.load`."""
-        metadata = dict(metadata or {})
-        record: dict[str, Any] = {self.text_field: text, self.vector_field: vector}
-        if self.metadata_field:
-            record[self.metadata_field] = _dump_metadata(metadata)
-        if self.doc_id_field and doc_id is not None:
-            record[self.doc_id_field] = doc_id
-        if self.node_field and node is not None:
-            record[self.node_field] = node
-        for fld in self.indexed:
-            value = metadata.get(fld.name)
-            if value is None or (isinstance(value, (str, list, tuple)) and len(value) == 0):
-                continue  # not indexed, so "is missing / is empty" filters find it
-            if isinstance(value, Mapping):
-                raise SchemaError(
-                    f"metadata field {fld.name!r} is indexed as {fld.type} but its value is a "
-                    f"dict ({value!r}); index a scalar (or a list for tags) instead"
-                )
-            if fld.type == "text" and not isinstance(value, str):
-                value = (
-                    " ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-                )
-            record[fld.name] = value
-        return record
+        doc_ids: Sequence[str | None] | None = None,
+        nodes: Sequence[str | None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Documents -> records for `SearchIndex.load` (the sequences are parallel).
+
+        A batch at a time: what depends only on the layout is decided once, not per document.
+        """
+        text_field, vector_field, metadata_field = (
+            self.text_field,
+            self.vector_field,
+            self.metadata_field,
+        )
+        extra: list[tuple[str, Sequence[str | None]]] = [
+            (name, values)
+            for name, values in ((self.doc_id_field, doc_ids), (self.node_field, nodes))
+            if name and values is not None
+        ]
+        indexed = [(f.name, f.type) for f in self.indexed]
+        records = []
+        for i, (text, vector, metadata) in enumerate(zip(texts, vectors, metadatas, strict=True)):
+            if type(metadata) is not dict:
+                metadata = dict(metadata or {})
+            record: dict[str, Any] = {text_field: text, vector_field: vector}
+            if metadata_field:
+                record[metadata_field] = _dump_metadata(metadata)
+            for name, values in extra:
+                if values[i] is not None:
+                    record[name] = values[i]
+            for name, kind in indexed:
+                value = metadata.get(name)
+                if value is None:
+                    continue
+                if type(value) is str or type(value) is int or type(value) is float:
+                    if value == "":
+                        continue  # not indexed, so "is missing / is empty" filters find it
+                    record[name] = value if kind != "text" or type(value) is str else str(value)
+                else:
+                    _indexed_value(record, name, kind, value)
+            records.append(record)
+        return records
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -249,17 +262,31 @@ class DocumentLayout:
         similarity: float | None = None,
     ) -> StoredDocument:
         """Stored fields (a search hit's or a fetched record's) -> a `StoredDocument`."""
-        text = fields.get(self.text_field)
+        text, metadata = self.text_and_metadata(fields)
         if vector is None and isinstance(fields.get(self.vector_field), np.ndarray):
             vector = cast(npt.NDArray[Any], fields[self.vector_field])
-        raw_metadata = fields.get(self.metadata_field) if self.metadata_field else None
-        if raw_metadata is not None:
-            metadata = (
-                json.loads(raw_metadata)
-                if isinstance(raw_metadata, (str, bytes))
-                else dict(raw_metadata)
-            )
-        elif self.foreign or not self.metadata_field:
+        doc_id = fields.get(self.doc_id_field) if self.doc_id_field else None
+        node = fields.get(self.node_field) if self.node_field else None
+        return StoredDocument(
+            id=id,
+            text=text,
+            metadata=metadata,
+            vector=vector,
+            doc_id=None if doc_id is None else str(doc_id),
+            node=None if node is None else str(node),
+            distance=distance,
+            similarity=similarity,
+        )
+
+    def text_and_metadata(self, fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The text and the metadata of stored fields (all LangChain reads of a search hit)."""
+        text = fields.get(self.text_field)
+        metadata_field = self.metadata_field
+        raw = fields.get(metadata_field) if metadata_field else None
+        metadata: Any
+        if raw is not None:
+            metadata = load_json(raw) if isinstance(raw, (str, bytes)) else dict(raw)
+        elif self.foreign or not metadata_field:
             skip = self.reserved | {"id"}
             metadata = {
                 k: v
@@ -268,18 +295,7 @@ class DocumentLayout:
             }
         else:
             metadata = {}
-        doc_id = fields.get(self.doc_id_field) if self.doc_id_field else None
-        node = fields.get(self.node_field) if self.node_field else None
-        return StoredDocument(
-            id=id,
-            text="" if text is None else str(text),
-            metadata=metadata,
-            vector=vector,
-            doc_id=None if doc_id is None else str(doc_id),
-            node=None if node is None else str(node),
-            distance=distance,
-            similarity=similarity,
-        )
+        return ("" if text is None else text if type(text) is str else str(text)), metadata
 
     def from_hit(self, hit: Hit, metric: str) -> StoredDocument:
         # One StoredDocument per hit (it runs for every hit of every query).
@@ -293,6 +309,20 @@ class DocumentLayout:
         )
 
 
+def _indexed_value(record: dict[str, Any], name: str, kind: str, value: Any) -> None:
+    """What `to_records` stores for an indexed metadata value that is not a plain str or number."""
+    if isinstance(value, (str, list, tuple)) and len(value) == 0:
+        return  # not indexed, so "is missing / is empty" filters find it
+    if isinstance(value, Mapping):
+        raise SchemaError(
+            f"metadata field {name!r} is indexed as {kind} but its value is a dict ({value!r}); "
+            "index a scalar (or a list for tags) instead"
+        )
+    if kind == "text" and not isinstance(value, str):
+        value = " ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    record[name] = value
+
+
 def _guess_text_field(schema: IndexSchema) -> str:
     texts = [f.name for f in schema.fields if f.type == "text"]
     for preferred in ("text", "content", "page_content", "body", "document"):
@@ -301,15 +331,54 @@ def _guess_text_field(schema: IndexSchema) -> str:
     return texts[0] if texts else "text"
 
 
-#: What ``json.dumps(..., ensure_ascii=False, allow_nan=True)`` builds on every call, built once
-#: (a third of the cost of encoding a small metadata dict, once per document written).
-_METADATA_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=True)
+def _json_encoder() -> Callable[[Any], str]:
+    """``json.dumps(value, ensure_ascii=False)``, minus its per-call set-up.
+
+    ``JSONEncoder.encode`` builds a C encoder on every call, half of the cost of encoding a small
+    metadata dict (1.3 us -> 0.6 us), once per document written; this one is built once. Without
+    a circular-reference check (that needs per-call state): a cycle raises RecursionError, which
+    `_dump_metadata` reports like any unencodable value. The C encoder is an implementation
+    detail of the json module, so it is checked against ``JSONEncoder`` before use.
+    """
+    encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=True)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:
+        fast = make(  # type: ignore[misc]
+            None, encoder.default, json.encoder.encode_basestring, None, ": ", ", ",
+            False, False, True,
+        )  # fmt: skip
+        sample = {"é": [1, 2.5, -1e300, True, None, "\x1f\n"], "": {"k": float("inf")}}
+        if "".join(fast(sample, 0)) == encoder.encode(sample):
+            return lambda value: "".join(fast(value, 0))
+    except Exception:  # no C encoder, or another signature: the public way below
+        pass
+    return encoder.encode
+
+
+_encode_json = _json_encoder()
+_DECODER: Any = json.JSONDecoder()  # its scanner (set up per instance) is what json.loads runs
+_scan_json: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads(text)``: 0.35 us instead of 0.9 us for a small metadata dict, once per search
+    hit. The scanner parses one value at the start of the string; whatever it does not fully
+    consume (whitespace around the value, errors) takes ``json.loads`` for its exact result."""
+    if type(text) is str:
+        try:
+            value, end = _scan_json(text, 0)
+        except (StopIteration, ValueError):
+            pass
+        else:
+            if end == len(text):
+                return value
+    return json.loads(text)
 
 
 def _dump_metadata(metadata: Mapping[str, Any]) -> str:
     try:
-        return _METADATA_ENCODER.encode(metadata)
-    except (TypeError, ValueError):
+        return _encode_json(metadata)
+    except (TypeError, ValueError, RecursionError):
         for key, value in metadata.items():
             try:
                 json.dumps(value)

@@ -109,8 +109,51 @@ def to_filter_expression(
             f"filters must be MetadataFilters (or one MetadataFilter), got "
             f"{type(filters).__name__} ({filters!r})"
         )
+    aliases = dict(aliases or {})
+    # Translated once per schema, aliases and filters (a query's filters are built anew for each
+    # query, but mostly from a few shapes and values): ~8 us a filtered query. Each entry holds its
+    # schema, so no other schema can take its id while it is cached.
+    key = _key(filters)
+    settings = (id(schema), tuple(aliases.items()), key) if key is not None else None
+    cached = _TRANSLATED.get(settings) if settings is not None else None
+    if cached is not None and cached[0] is schema:
+        return cached[1]
     filterable = {f.name: f for f in schema.fields if f.type != "vector"}
-    return _group(filters, filterable, dict(aliases or {}))
+    where = _group(filters, filterable, aliases)
+    if settings is not None:
+        if len(_TRANSLATED) >= 1024:
+            _TRANSLATED.clear()
+        _TRANSLATED[settings] = (schema, where)
+    return where
+
+
+_TRANSLATED: dict[tuple[object, ...], tuple[IndexSchema, Where]] = {}
+
+
+def _key(item: object) -> object:
+    """A key equal for equal filter trees (value types included: 1, 1.0 and True filter
+    differently), or None for anything else (subclasses, unexpected values): not cached."""
+    kind = type(item)
+    if isinstance(item, MetadataFilters) and kind is MetadataFilters:
+        parts = [_key(i) for i in item.filters]
+        return None if None in parts else (kind, item.condition, tuple(parts))
+    if isinstance(item, MetadataFilter) and kind is MetadataFilter:
+        value = _value_key(item.value)
+        return None if value is None else (kind, item.key, item.operator, value)
+    if isinstance(item, ExactMatchFilter) and kind is ExactMatchFilter:
+        value = _value_key(item.value)
+        return None if value is None else (kind, item.key, value)
+    return None
+
+
+def _value_key(value: object) -> object:
+    kind = type(value)
+    if isinstance(value, list) and kind is list:
+        items = [_value_key(v) for v in value]
+        return None if None in items else (kind, tuple(items))
+    if kind in (str, int, float, bool) or value is None:
+        return (kind, value)
+    return None
 
 
 def _norm(expr: Where) -> Where:
