@@ -136,12 +136,25 @@ def test_lists_encode_like_numpy_arrays(rows: list[list[Any]], datatype: str) ->
     numpy's bytes, or numpy's error."""
     codec = VectorCodec(3, datatype, index="i", field="v")
     assert _list_bytes(codec, rows) == _numpy_bytes(codec, rows)
+    for row in rows:  # one vector, as a query has it
+        assert _one(codec, row) == _one(codec, np.array(row, dtype=object))
+
+
+def _one(codec: VectorCodec, vector: Any) -> bytes | str:
+    try:
+        return codec.encode(vector)
+    except (VectorError, OverflowError) as exc:
+        return f"{type(exc).__name__}: {exc}"
 
 
 def test_list_rows_are_exact_float32_roundings() -> None:
     rows = [[0.1, -2.5e-45, 3.4028235e38], [1e-39, -0.0, 16777217.0]]
     expected = [struct.pack("<3f", *r) for r in rows]  # struct rounds to nearest even as well
     assert VectorCodec(3).encode_batch(rows) == expected
+    assert [VectorCodec(3).encode(r) for r in rows] == expected
+    assert VectorCodec(3, "float64").encode([1e308, 1e308, 1.0]) == struct.pack(
+        "<3d", 1e308, 1e308, 1.0
+    )  # the sum overflows: the full path, which takes it
     assert VectorCodec(3).encode_batch([tuple(r) for r in rows]) == expected
     assert VectorCodec(3, "float64").encode_batch(rows) == [struct.pack("<3d", *r) for r in rows]
 
@@ -153,12 +166,17 @@ def test_list_rows_are_exact_float32_roundings() -> None:
         ([[1.0, 2.0], [1.0, float("nan"), 3.0]], "different lengths"),
         ([[1.0, 2.0, 3.0], [1.0, 2.0]], "received 2"),
         ([[1.0, None, 3.0]], r"non-finite value \(nan\) at position 1"),
+        ([[0.0, float("inf"), 1.0]], r"non-finite value \(inf\) at position 1"),
+        ([[0.0, 1.0, float("nan")]], r"non-finite value \(nan\) at position 2"),
         ([[1.0, "x", 3.0]], "cannot read vectors as numbers"),
     ],
 )
 def test_list_errors_are_numpy_path_errors(rows: list[list[Any]], message: str) -> None:
     with pytest.raises(VectorError, match=message):
         VectorCodec(3).encode_batch(rows)
+    if len(rows) == 1:
+        with pytest.raises(VectorError, match=message):
+            VectorCodec(3).encode(rows[0])
 
 
 def test_numbers_as_text_are_still_read_as_numpy_reads_them() -> None:
