@@ -187,8 +187,8 @@ def _stored(node: BaseNode) -> StoredDocument:
 def test_node_json_leaves_out_what_other_fields_hold() -> None:
     node = TextNode(id_="n7", text="the text", metadata={"m": "meta"}, embedding=[0.25])
     node_json = json.loads(node_parts(node)[3])
-    assert not {"id_", "text", "metadata", "embedding"} & set(node_json)
-    assert node_json["class_name"] == "TextNode"
+    assert not {"text", "metadata", "embedding"} & set(node_json)
+    assert node_json["class_name"] == "TextNode" and node_json["id_"] == "n7"
 
 
 def test_nodes_read_back_equal_and_independent() -> None:
@@ -211,18 +211,25 @@ def test_nodes_read_back_equal_and_independent() -> None:
     for node in (again, fresh):
         assert node.model_dump() == originals[0].model_dump()
     embedded = to_node(
-        StoredDocument(id="e", text="t", node=node_parts(originals[1])[3], vector=np.ones(2)),
+        StoredDocument(id="n1", text="t", node=node_parts(originals[1])[3], vector=np.ones(2)),
         with_embedding=True,
     )
-    assert embedded.embedding == [1.0, 1.0] and embedded.node_id == "e"
+    assert embedded.embedding == [1.0, 1.0] and embedded.node_id == "n1"
 
 
-def test_node_json_written_with_the_id_still_reads() -> None:
-    """Records written before the id was left out of the node JSON."""
+def test_node_json_of_other_writers_still_reads() -> None:
+    """JSON with spaces (json.dumps, as earlier versions wrote it), without an id (the record's
+    is used), and ids that JSON escapes."""
     node = TextNode(id_="old", text="t", metadata={"k": 1}, excluded_llm_metadata_keys=["k"])
-    data = json.loads(node_parts(node)[3]) | {"id_": "old"}
-    back = to_node(StoredDocument(id="old", text="t", metadata={"k": 1}, node=json.dumps(data)))
-    assert back.model_dump() == node.model_dump()
+    data = json.loads(node_parts(node)[3])
+    spaced = to_node(StoredDocument(id="old", text="t", metadata={"k": 1}, node=json.dumps(data)))
+    assert spaced.model_dump() == node.model_dump()
+    data.pop("id_")
+    no_id = to_node(StoredDocument(id="old", text="t", metadata={"k": 1}, node=json.dumps(data)))
+    assert no_id.model_dump() == node.model_dump()
+    for odd in ('a"b', "c\\d", "é\x01", "n7"):
+        plain = TextNode(id_=odd, text="t")
+        assert to_node(_stored(plain)).model_dump() == plain.model_dump()
 
 
 def _fresh(filters: MetadataFilters, schema: IndexSchema) -> object:
@@ -267,3 +274,15 @@ def test_repeated_filters_translate_like_fresh_ones() -> None:
                 continue
             got = to_filter_expression(group, schema, aliases={"ref_doc_id": "doc_id"})
             assert got == expected or (got is expected)
+
+
+def test_templates_are_per_node_json() -> None:
+    nodes = [
+        TextNode(id_="a", text="t", start_char_idx=1),
+        TextNode(id_="b", text="t", start_char_idx=2),
+        TextNode(id_="c", text="t", metadata_template="{key}={value}"),
+        TextNode(id_="d", text="t", mimetype="text/markdown"),
+    ]
+    for _ in range(2):
+        for node in nodes:
+            assert to_node(_stored(node)).model_dump() == node.model_dump()

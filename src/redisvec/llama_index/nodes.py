@@ -4,9 +4,8 @@ A node is split over the layout's fields so that other readers see clean data:
 
 - ``text``: the node's content; ``metadata``: the user's metadata only (JSON, types kept);
 - ``doc_id``: ``node.ref_doc_id`` (the source document), which ``delete(ref_doc_id)`` filters on;
-- ``node``: everything else LlamaIndex needs to rebuild the node exactly (its class,
-  relationships, templates, excluded keys, character offsets ...), as JSON; the node's id is the
-  record's id (records written by earlier versions also hold it here).
+- ``node``: everything else LlamaIndex needs to rebuild the node exactly (its class, id,
+  relationships, templates, excluded keys, character offsets ...), as JSON.
 
 A record without a ``node`` field (written by the LangChain adapter or another tool) comes back as
 a `TextNode` with the record's id, text and metadata, and a SOURCE relationship to its ``doc_id``.
@@ -37,10 +36,9 @@ _CLASSES: dict[str, type[BaseNode]] = {
     cls.class_name(): cls for cls in (TextNode, IndexNode, ImageNode, Node, Document, ImageDocument)
 }
 
-#: What the ``node`` field leaves out: the embedding, and what other fields hold (the id is the
-#: record's, the text is stored once, in the text field; the reader puts them back).
+#: What the ``node`` field leaves out: the embedding, and what other fields hold (the text is stored
+#: once, in the text field; the reader puts it back).
 _NOT_IN_NODE_JSON: dict[str, Any] = {
-    "id_": True,
     "embedding": True,
     "metadata": True,
     "text": True,
@@ -71,13 +69,14 @@ def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
             relationships=relationships,
             embedding=embedding,
         )
-    known = _TEMPLATES.get(doc.node)
+    key = _template_key(doc.node, doc.id)
+    known = _TEMPLATES.get(key) if key is not None else None
     if known is not None:
         return _from_template(known, doc, embedding)
     data = load_json(doc.node)
     cls = _CLASSES.get(str(data.pop("class_name", "")), TextNode)
-    template = _template_of(cls, data)
-    data.setdefault("id_", doc.id)  # written before the id was left out: the same id
+    template = _template_of(cls, data) if key is not None else None
+    data.setdefault("id_", doc.id)
     data["metadata"] = dict(doc.metadata)
     data["embedding"] = embedding
     resource = data.get("text_resource")
@@ -86,17 +85,18 @@ def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
     else:
         data["text"] = doc.text
     node = cls.model_validate(data)
-    if template is None or len(_TEMPLATES) >= _MAX_TEMPLATES or not _COPIES_MATCH:
+    if template is None or key is None or len(_TEMPLATES) >= _MAX_TEMPLATES or not _COPIES_MATCH:
         return node
-    _TEMPLATES[doc.node] = (node, template)
+    _TEMPLATES[key] = (node, template)
     return _from_template((node, template), doc, embedding)
 
 
 # -- templates: nodes that differ only in id, text, metadata and embedding -------------------------
 #
 # Validating a TextNode from its JSON (3.4 us) and parsing the JSON (1.2 us) ran for every search
-# hit, though the node JSON of TextNodes without relationships is the same for all of them (the id
-# is not in it). Such a node is validated once and kept as a template; each hit is a shallow copy
+# hit, though the node JSON of TextNodes without relationships is the same for all of them but for
+# the id, which leads it (`_template_key`). Such a node is validated once and kept as a template,
+# under the rest of its JSON; each hit is a shallow copy
 # of it with its own id, text, metadata and embedding and fresh empty lists and dicts (so nothing
 # mutable is shared): what ``model_copy(update=...)`` makes, in 1 us instead of its 2 us (it
 # copies every part of the model through copy.copy). The copy sets pydantic's own model state, so
@@ -109,9 +109,17 @@ _MAX_TEMPLATES = 256
 _new, _set = object.__new__, object.__setattr__
 
 
+def _template_key(node_json: str, id: str) -> str | None:
+    """The node JSON after its id (the record's id, as `node_parts` writes it: pydantic-core's
+    compact JSON, id first), or None. An id the JSON had to escape never matches, so a match
+    means the JSON's id is exactly ``id``."""
+    prefix = f'{{"id_":"{id}",'
+    return node_json[len(prefix) :] if node_json.startswith(prefix) else None
+
+
 def _template_of(cls: type[BaseNode], data: dict[str, Any]) -> tuple[tuple[str, type], ...] | None:
     """The empty containers to renew in each copy, or None if ``data`` cannot be a template."""
-    if cls is not TextNode or "id_" in data:
+    if cls is not TextNode:
         return None
     empties = []
     for name, value in data.items():
