@@ -84,54 +84,45 @@ def _verdict(ok: bool) -> str:
 # workload on the 2-core benchmark machine. Kept with the report so every RESULTS.md carries it.
 NOTES = """## What bounds the misses (profiled)
 
-Second round (this run): the client-side hot paths below were cut, each measured before and
-after with cProfile / timeit on the embedded server; the figures quoted are from those
-measurements. Load average during this run: ~1.1-1.2 (other sessions), on 2 cores.
+Third round. Since the second: the core's `load` streams its batches (`redisvec.pipelining`:
+batch N+1 is built and sent before batch N's replies are read, so client and server work at the
+same time; a batch is packed by hiredis directly), query arguments and reply parsing are planned
+once per schema, and the adapters lost most of their per-document and per-hit Python work. Each
+change was measured before and after, interleaved, on the embedded server (cProfile / timeit /
+A-B scripts); the figures below are from those measurements and this run.
 
-- **Core ingestion on FLAT (0.92x / 0.94x raw):** per-record Python work of a row-dict API.
-  `records.prepare_records` now costs 1.28 ms per 1,000 384-d records (1.76 ms before: field
-  short-cuts decided once per load, a slots `PreparedRecord`); in isolation the core measured
-  0.94-0.95x raw at 384-d. What is left per 1,000 records, against raw's ~28 ms in total: the
-  vector validation (`encode_batch`: stacking, `isfinite`, per-row bytes, ~0.4 ms), one payload
-  dict per record, and one `UNLINK` of the batch's keys per 500 records (upsert semantics, ~0.12
-  ms of server time per batch that raw does not pay). Closing it needs an API change (a columnar
-  load: ids, a vector matrix, metadata columns, no per-record dicts) or dropping the upsert's
-  `UNLINK`. On HNSW the server's graph insertion dominates and the core is at 0.98-1.00x raw.
-- **Ingestion vs the official integrations on HNSW (~1.1x):** the server's HNSW insertion
-  (~0.2-0.4 ms per document here) bounds every client: the raw floor itself is only 1.10x
-  langchain-redis there. No client-side change can reach 1.3x.
-- **Adapter ingestion (LangChain 0.71x / 0.58x raw on FLAT, was 0.63x / 0.52x; LlamaIndex
-  0.56x / 0.51x, was 0.43x / 0.32x):** embeddings arrive as Python lists (both frameworks'
-  APIs): converting them is ~5 ms per 1,000 384-d vectors (numpy, `fromiter` and float64 all
-  measure the same), ~18% of raw's whole 384-d load, so an adapter fed lists cannot reach 0.95x
-  of raw fed a matrix on FLAT; the official integrations pay it too. Fixed: the LangChain
-  adapter converts each batch once (its index-creation check converted it a second time) and
-  JSON-encodes metadata with one cached encoder; the LlamaIndex adapter no longer dumps the
-  embedding into the node JSON it then discards (`node_parts` 18 -> 8 us per node). What is left:
-  per document, the metadata JSON and record dict (both adapters) and the node JSON (LlamaIndex,
-  stored so that nodes round-trip exactly). Against langchain-redis (same list conversion) the
-  LangChain adapter is 1.03-1.07x on FLAT: the remaining gap to 1.3x is that per-document work.
-- **Query p50 (core 1.05-1.19x raw):** the core now adds ~35 us of client work per k=10 query
-  (was ~40-60): reply parsing 17 us (30 before: one decoding pass per hit, a slots `Hit`, reply
-  key type decided once per reply), query building 2.9 us (codec cached per field). Raw's parse
-  into plain dicts is ~10 us. Against a ~1.4 ms FLAT-1536 query that is 1.05x; against a
-  0.2-0.4 ms HNSW query 1.15-1.2x: 1.05x there needs under ~10 us per query, i.e. no typed
-  results (lazy or tuple hits, an API change). The adapters add framework objects per hit:
-  LangChain ~+120 us per query over raw (was ~+155: one `StoredDocument` per hit, no unused
-  similarity), mostly pydantic `Document` construction (~1.6 us) and metadata `json.loads`
-  (~1 us) per hit; LlamaIndex ~+210-250 us (was ~+285), mostly rebuilding each node from its
-  JSON with pydantic validation (the price of exact round trips) and, fixed, pydantic's private
-  attribute lookups once per hit.
+- **Core ingestion:** passes against raw on every case now (FLAT 1.04-1.07x, HNSW ~1.0x; it was
+  0.92-0.94x on FLAT). Against the official integrations it passes on FLAT (1.65x / 1.83x) and
+  misses on HNSW (1.10x / 1.16x): there the server's graph insertion (~0.2-0.4 ms per document)
+  bounds every client, and raw redis-py itself is only 1.10x / 1.15x langchain-redis. Streaming
+  hides the client's work behind the server's; it cannot make the server insert faster.
+- **Adapter ingestion (LangChain 0.90x / 0.80x raw on FLAT, was 0.71x / 0.58x; LlamaIndex
+  0.79x / 0.76x, was 0.56x / 0.51x; against langchain-redis 1.40x / 1.40x and 1.22x / 1.33x):**
+  both frameworks hand embeddings over as Python lists. Packing them (`struct`, 2.1 ms per 1,000
+  384-d vectors, ~12 ms at 1536-d; numpy took 5.7 ms) is also their validation, and the core
+  validates a whole load before it sends anything (nothing is written when any record is
+  invalid), so that work cannot overlap with the server's; raw is handed a numpy matrix. Per
+  document there is also the record itself, the metadata JSON and, for LlamaIndex, the node JSON
+  that makes nodes round-trip exactly. On HNSW the server bounds them as it bounds the core.
+- **Core query p50 (1.06-1.13x raw; was 1.05-1.19x):** the core's client CPU per k=10 query is
+  now ~20 us above raw's (was ~35-45): typed `Hit`s (parsing ~12 us against raw's ~10 us into
+  plain dicts), checking the query vector (finite, right length: a few us, more with the CPU
+  caches cold after each round trip), the arguments (~2 us, cached per schema and settings).
+  1.05x of a 0.23-0.36 ms HNSW query is 12-18 us: the rest of the gap is the price of validated
+  input and typed results. On the 1.5 ms FLAT-1536 query the core is at 1.06x.
+- **Adapter query p50 (LangChain 1.09-1.26x raw, LlamaIndex 1.18-1.65x):** client CPU per query
+  with the reply replayed: raw 12 us, LangChain 34 us (was 71), LlamaIndex 75 us (was 151). What
+  is left is the frameworks' objects: a LangChain `Document` per hit (~2 us) and a LlamaIndex
+  `TextNode` rebuilt from its stored JSON per hit (~4.4 us). Both adapters answer in 0.3-0.9x
+  the time of their official integrations.
 - **Async (16 concurrent vs sequential):** the server runs queries on its main thread (search
-  2.10's default; `FT.CONFIG SET WORKERS` is refused at run time), so concurrency can only
-  overlap the client's CPU with the server's, on 2 cores. Where the server's brute-force scan
-  dominates (FLAT) the raw floor itself gets 1.19-1.61x: server-bound. On HNSW the core passes
-  (2.24x / 2.75x, raw 2.34x / 2.83x). The adapters spend more Python time per query than the
-  server does, on one core (the GIL): their concurrent throughput is bound by their own
-  per-query CPU (~1.8-2.2x). The gain also needs the second core free: the same raw script on
-  384/HNSW measured 2.4-2.7x at load average ~1 and 1.2-1.3x at load average 2.
-- **float16 memory on 384/HNSW (0.56x):** the HNSW graph (neighbour lists, per-node metadata)
-  does not shrink with the datatype; the raw floor measures the same. Server-side.
+  2.10.5 here has no worker-thread option: `WORKERS`, `WORKER_THREADS` and `MT_MODE` are refused),
+  so concurrency can only overlap the client's CPU with the server's, on 2 cores. Where the
+  server's brute-force scan dominates (FLAT) raw itself gets 1.18-1.64x: server-bound. On HNSW
+  the core (2.34x / 2.91x) and the LangChain adapter (2.11x / 2.34x) pass; the LlamaIndex
+  adapter spends more Python time per query (one core, the GIL) and reaches 1.89x / 2.18x.
+- **float16 memory on 384/HNSW (0.56x; raw 0.55x):** the HNSW graph (neighbour lists,
+  per-node metadata) does not shrink with the datatype. Server-side.
 - langchain-redis adds a text filter on `_index_name` to every query, so its HNSW queries run the
   server's filtered (brute-force) path: exact recall, and the latency that comes with it.
 """.splitlines()
@@ -287,6 +278,42 @@ def _vs_best_official(get: Any, key: str, case: str) -> tuple[bool, str] | None:
     return r >= INGEST_VS_OFFICIAL, f"{r:.2f}x ({LABELS[who]})"
 
 
+def headline(med: dict[tuple[str, str, str], dict[str, float]]) -> list[str]:
+    """One row per claim: each variant's float32 median over its yardstick's, per case."""
+    cases = _cases(med)
+    rows = [
+        ("core ingestion vs raw redis-py pipelines",
+         "redisvec-core", "raw", "ingest_docs_per_s", False),
+        ("core ingestion vs the faster official integration",
+         "redisvec-core", OFFICIAL, "ingest_docs_per_s", False),
+        ("LangChain adapter ingestion vs langchain-redis",
+         "redisvec-langchain", "langchain-redis", "ingest_docs_per_s", False),
+        ("LlamaIndex adapter ingestion vs llama-index-vector-stores-redis",
+         "redisvec-llama-index", "llama-index-redis", "ingest_docs_per_s", False),
+        ("core KNN p50 vs raw", "redisvec-core", "raw", "knn_p50_ms", False),
+        ("LangChain adapter KNN p50 vs langchain-redis",
+         "redisvec-langchain", "langchain-redis", "knn_p50_ms", False),
+        ("LlamaIndex adapter KNN p50 vs llama-index-vector-stores-redis",
+         "redisvec-llama-index", "llama-index-redis", "knn_p50_ms", False),
+        ("core async, 16 concurrent vs sequential", "redisvec-core", None, "async_speedup", True),
+        ("raw async, 16 concurrent vs sequential", "raw", None, "async_speedup", True),
+    ]  # fmt: skip
+    lines = ["| | " + " | ".join(cases) + " |", "|" + "---|" * (len(cases) + 1)]
+    for label, key, yardstick, metric, absolute in rows:
+        cells = []
+        for c in cases:
+            ours = med.get((key, c, "float32"), {}).get(metric)
+            if absolute or ours is None:
+                cells.append(_fmt(ours) + ("x" if ours is not None else ""))
+                continue
+            names = yardstick if isinstance(yardstick, tuple) else (yardstick,)
+            floors = [med.get((k, c, "float32"), {}).get(metric) for k in names]
+            floor = max((f for f in floors if f), default=None)
+            cells.append(f"{ours / floor:.2f}x" if floor else "n/a")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def fp16_table(med: dict[tuple[str, str, str], dict[str, float]]) -> list[str]:
     lines = [
         "| case | variant | B/doc, no vector | B/doc float32 | B/doc float16 | vector B/doc "
@@ -361,6 +388,12 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
         "hits within the radius.",
         "",
         "## Results (float32)",
+        "",
+    ]
+    lines += [
+        "## Headline ratios (what README.md quotes)",
+        "",
+        *headline(med),
         "",
     ]
     for c in _cases(med):
