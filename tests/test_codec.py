@@ -190,3 +190,39 @@ def test_to_array_of_lists_is_a_writable_copy() -> None:
     assert array.dtype == np.float32 and array.flags.writeable
     array[0, 0] = 9.0
     assert rows[0][0] == 1.0
+
+
+# -- a query vector given as a 1-D float ndarray: converted and checked in a few C calls ----------
+
+
+@pytest.mark.parametrize("field_type", ["float32", "float64"])
+@pytest.mark.parametrize("array_type", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [float("nan"), -float("nan"), float("inf"), -float("inf")])
+def test_query_array_with_a_non_finite_value_is_refused(
+    field_type: str, array_type: type, bad: float
+) -> None:
+    """At the first, a middle and the last position, with either sign: the fast path's
+    finiteness check (on the top byte of each value) is exact."""
+    for position in (0, 17, 383):
+        vector = np.linspace(-1.0, 1.0, 384).astype(array_type)
+        vector[position] = bad
+        with pytest.raises(VectorError, match=rf"non-finite value .* at position {position}"):
+            VectorCodec(384, field_type, index="i", field="v").encode(vector)
+
+
+@pytest.mark.parametrize("field_type", ["float32", "float64"])
+@pytest.mark.parametrize("array_type", [np.float32, np.float64])
+def test_query_array_encodes_to_numpy_bytes(field_type: str, array_type: type) -> None:
+    big = float(np.finfo(array_type).max)  # finite: its square overflows, its value does not
+    vector = np.array([0.0, -0.0, 1e-45, big, -big, 0.1], dtype=array_type)
+    if field_type == "float32" and array_type is np.float64:
+        vector[3:5] = [3.0e38, -3.0e38]  # within float32's range
+    expected = vector.astype(field_type).tobytes()
+    assert VectorCodec(6, field_type).encode(vector) == expected
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")
+def test_query_array_out_of_float32_range_is_refused() -> None:
+    """A double that float32 cannot hold becomes inf on conversion: refused like a batch's."""
+    with pytest.raises(VectorError, match=r"non-finite value \(inf\) at position 1"):
+        VectorCodec(2).encode(np.array([0.0, 1e39]))

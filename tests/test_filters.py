@@ -429,3 +429,37 @@ def test_wrong_operator_for_field_type(expr: FilterExpression, words: list[str])
 def test_filter_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         _ = Num("price") < math.nan
+
+
+# -- `Tag(f) == "value"` is shared per field and value: the sharing must not mix them up -----------
+
+
+def test_shared_tag_equality_is_per_field_and_value() -> None:
+    for _ in range(2):  # the second round is served from the cache
+        assert (Tag("a") == "x").render() == "@a:{x}"
+        assert (Tag("b") == "x").render() == "@b:{x}"
+        assert (Tag("a") == "y z").render() == r"@a:{y\ z}"
+        assert (Tag("a") == " x ").render() == "@a:{x}"
+        # 1 and True are equal as keys: only str values may share
+        assert (Tag("a") == "1").render() == "@a:{1}"
+        assert (Tag("a") == 1).render() == "@a:{1}"
+        assert (Tag("a") == True).render() == "@a:{true}"  # noqa: E712
+        assert (Tag("a") == 1.5).render() == "@a:{1\\.5}"
+    assert (Tag("a") == "x") is (Tag("a") == "x")
+    assert (Tag("a") == "x") == (Tag("a") == ["x"])  # the same leaf as the list form
+
+
+def test_refused_tag_values_are_refused_every_time() -> None:
+    for _ in range(2):
+        with pytest.raises(FilterError, match=r"Tag\('a'\) got the empty value ' '"):
+            Tag("a") == " "  # noqa: B015
+        with pytest.raises(FilterError, match=r"Tag\('a'\) value 'x\\x00' contains a NUL"):
+            Tag("a") == "x\x00"  # noqa: B015
+
+
+def test_field_names_are_checked_every_time() -> None:
+    for _ in range(2):
+        assert (Tag("ok") == "x").render() == "@ok:{x}"
+        for bad in ("", "a\x00", 3):
+            with pytest.raises(FilterError, match="needs a field name"):
+                Tag(bad)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from redisvec.errors import FilterError
 from redisvec.filters import Num, Tag
 from redisvec.query import (
     DISTANCE_ALIAS,
@@ -204,3 +205,16 @@ def test_knn_validation_runs_on_every_call() -> None:
     VectorQuery(V).to_args(s)
     with pytest.raises(ValueError, match="non-finite"):
         VectorQuery([1.0, float("nan"), 3.0]).to_args(s)
+
+
+def test_a_filter_is_checked_and_rendered_per_schema() -> None:
+    """Rendered filters are reused per (schema, filter) object: never across either."""
+    red, blue = Tag("color") == "red", Tag("color") == "blue"
+    tags = schema()
+    numeric = IndexSchema("other", fields=(NumericField("color"), VectorField("v", dims=3)))
+    for _ in range(2):
+        assert VectorQuery(V, filter=red).to_args(tags)[1].startswith("(@color:{red})=>[KNN")
+        assert VectorQuery(V, filter=blue).to_args(tags)[1].startswith("(@color:{blue})=>[KNN")
+        assert FilterQuery(filter=red).to_args(tags)[1] == "@color:{red}"
+        with pytest.raises(FilterError, match="'color' is a numeric field"):
+            VectorQuery(V, filter=red).to_args(numeric)

@@ -212,9 +212,17 @@ class VectorCodec:
             and vector.dtype.kind == "f"
             and self.datatype in ("float32", "float64")
         ):
-            stored = vector.astype(self.dtype, copy=False)
-            if np.isfinite(stored).all():
-                return stored.tobytes()
+            blob = vector.astype(self.dtype, copy=False).tobytes()
+            # Checked on the bytes, without another numpy call: right after a network wait each
+            # one costs microseconds (`np.isfinite(x).all()` ~10 us there, this ~1 us). A value is
+            # inf or NaN when its exponent bits are all ones, so its top byte (the last of each
+            # little-endian value: sign and the exponent's high 7 bits) is 0x7F or 0xFF. Finite
+            # values with such a top byte (above ~1.7e38 in float32, 2**1009 in float64) take the
+            # full path, which tells them apart.
+            size = self.dtype.itemsize
+            top = blob[size - 1 :: size]
+            if b"\x7f" not in top and b"\xff" not in top:
+                return blob
         # Short-cut for a query vector given as a list (what embedding models return), in as few
         # steps as possible: right after a network wait the code and data are out of the CPU's
         # caches, where a numpy call costs several microseconds (this runs in ~15 us there,

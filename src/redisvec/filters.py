@@ -38,6 +38,7 @@ import numbers
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from redisvec.errors import FilterError
@@ -112,9 +113,18 @@ def _ref(field: str) -> str:
 
 
 def _check_field(builder: str, field: object) -> str:
+    if type(field) is str and field in _GOOD_FIELDS:
+        return field
     if not isinstance(field, str) or not field or _UNQUERYABLE.search(field):
         raise FilterError(f"{builder}() needs a field name (a non-empty string), got {field!r}")
+    if len(_GOOD_FIELDS) < 1024:  # names come from code, rarely from data: bounded anyway
+        _GOOD_FIELDS.add(field)
     return field
+
+
+#: Field names `_check_field` accepted: an application builds filters on the same few fields for
+#: every query, and a set lookup is cheaper than the regular expression.
+_GOOD_FIELDS: set[str] = set()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -458,6 +468,8 @@ class Tag:
         return result
 
     def __eq__(self, other: TagValue | Iterable[TagValue]) -> FilterExpression:  # type: ignore[override]
+        if type(other) is str:
+            return _tag_equals(self.name, other)
         if isinstance(other, (list, tuple, set, frozenset)):
             return self.one_of(other)
         return self._any([self._text(other)])
@@ -469,6 +481,16 @@ class Tag:
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
         return _Leaf(self.name, "Tag", "tag", f"ismissing({_ref(self.name)})")
+
+
+@lru_cache(maxsize=1024)
+def _tag_equals(name: str, value: str) -> FilterExpression:
+    """``Tag(name) == value`` for a str value, the filter most applications build on every query
+    (a category, a tenant): expressions are immutable, so one per (field, value) is shared.
+    Keyed on str values only: ``1`` and ``True`` hash alike but render differently. A refused
+    value raises again on every call (lru_cache keeps no exceptions)."""
+    tag = Tag(name)
+    return tag._any([tag._text(value)])
 
 
 def _number(builder: str, field: str, value: object) -> str:

@@ -49,7 +49,20 @@ def _render_filter(flt: Filter, schema: IndexSchema) -> str:
         return "*"
     if isinstance(flt, str):
         return flt.strip() or "*"
-    return flt.render(schema.fields_by_name)  # with each tag field's separator
+    # Filters and schemas are immutable, and an application passes the same filter objects again
+    # (``Tag(f) == value`` is shared per field and value): checked and rendered once per pair.
+    # Each entry holds both, so no other object can take their ids while it is cached.
+    cached = _WHERE.get((id(schema), id(flt)))
+    if cached is not None and cached[0] is schema and cached[1] is flt:
+        return cached[2]
+    where = flt.render(schema.fields_by_name)  # checked, with each tag field's separator
+    if len(_WHERE) >= 1024:
+        _WHERE.clear()
+    _WHERE[id(schema), id(flt)] = (schema, flt, where)
+    return where
+
+
+_WHERE: dict[tuple[int, int], tuple[IndexSchema, FilterExpression, str]] = {}
 
 
 def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
