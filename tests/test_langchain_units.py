@@ -34,7 +34,7 @@ def _schema(color: str) -> IndexSchema:
 
 def _store(schema: IndexSchema) -> RedisVectorStore:
     store = RedisVectorStore(_NoEmbeddings(), index_name="docs", redis_url="redis://nowhere:1")  # type: ignore[arg-type]
-    store._adopt_foreign(schema, None, None)  # as if opened on a server
+    store._managed.adopt(schema)  # as if opened on a server
     return store
 
 
@@ -92,7 +92,7 @@ def test_dict_filters_are_the_fresh_translation(color: str) -> None:
 def test_a_new_schema_translates_again() -> None:
     store = _store(_schema("tag"))
     as_tag = store._filter({"color": "red"})
-    store._adopt_foreign(_schema("text"), None, None)
+    store._managed.adopt(_schema("text"))
     as_text = store._filter({"color": "red"})
     assert as_tag == "@color:{red}" and as_text != as_tag
     assert as_text == from_dict({"color": "red"}, {"color": "text"}).render()

@@ -28,13 +28,12 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
-from redisvec.codec import VectorCodec
 from redisvec.connection import AsyncClient, ConnectionConfig, SyncClient, clients_from
-from redisvec.errors import IndexNotFoundError, SchemaError, SchemaMismatchError
 from redisvec.filters import FilterExpression
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.langchain.filters import from_dict
 from redisvec.layout import DocumentLayout, metadata_fields
+from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
 from redisvec.query import RangeQuery, VectorQuery
 from redisvec.results import SearchResult, distance_to_similarity
@@ -81,26 +80,23 @@ class RedisVectorStore(VectorStore):
         self.embedding = embedding
         self.index_name = index_name
         self.batch_size = batch_size
-        self._clients = clients_from(
-            redis_url, redis_client=redis_client, async_client=async_client, config=connection
+        self._managed = ManagedIndex(
+            clients_from(
+                redis_url, redis_client=redis_client, async_client=async_client, config=connection
+            ),
+            DocumentLayout(indexed=tuple(metadata_fields(metadata_schema))),
+            index_name=index_name,
+            dims=dims,
+            key_prefix=key_prefix,
+            storage=storage_type,
+            distance_metric=distance_metric,
+            algorithm=algorithm,
+            datatype=datatype,
+            vector_options=vector_options,
+            hint="Use the index's settings, another index_name, or drop the index "
+            "(drop_index()); to open an index made by another tool use from_existing_index().",
         )
-        self._layout = DocumentLayout(indexed=tuple(metadata_fields(metadata_schema)))
-        self._requested_layout = self._layout
-        self._options: dict[str, Any] = {
-            "index_name": index_name,
-            "key_prefix": key_prefix,
-            "storage": storage_type,
-            "distance_metric": distance_metric,
-            "algorithm": algorithm,
-            "datatype": datatype,
-            "vector_options": vector_options,
-        }
-        self._dims = dims
-        self._schema: IndexSchema | None = None
         self._rendered: tuple[IndexSchema | None, dict[Any, str]] = (None, {})
-        self._existing_only = False
-        # Validate every option now, not at the first write.
-        self._plan(1 if dims is None else dims)
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -156,8 +152,8 @@ class RedisVectorStore(VectorStore):
         store = cls._existing(
             embedding, index_name, redis_url, redis_client, async_client, connection
         )
-        schema = SearchIndex.from_existing(store._sync, index_name).schema
-        store._adopt_foreign(schema, content_field, vector_field)
+        schema = SearchIndex.from_existing(store._managed.connections.sync, index_name).schema
+        store._managed.adopt(schema, text_field=content_field, vector_field=vector_field)
         return store
 
     @classmethod
@@ -177,8 +173,9 @@ class RedisVectorStore(VectorStore):
         store = cls._existing(
             embedding, index_name, redis_url, redis_client, async_client, connection
         )
-        schema = (await AsyncSearchIndex.from_existing(store._async, index_name)).schema
-        store._adopt_foreign(schema, content_field, vector_field)
+        client = store._managed.connections.async_
+        schema = (await AsyncSearchIndex.from_existing(client, index_name)).schema
+        store._managed.adopt(schema, text_field=content_field, vector_field=vector_field)
         return store
 
     @classmethod
@@ -199,21 +196,8 @@ class RedisVectorStore(VectorStore):
             async_client=async_client,
             connection=connection,
         )
-        store._existing_only = True
+        store._managed.existing_only = True
         return store
-
-    def _adopt_foreign(
-        self, schema: IndexSchema, content_field: str | None, vector_field: str | None
-    ) -> None:
-        if vector_field is not None and schema.field(vector_field).type != "vector":
-            raise SchemaError(
-                f"index {schema.name!r}: field {vector_field!r} is not a vector field; vector "
-                f"fields: {[f.name for f in schema.vector_fields]}"
-            )
-        self._layout = DocumentLayout.for_existing(
-            schema, text_field=content_field, vector_field=vector_field
-        )
-        self._schema = schema
 
     # -- the index -------------------------------------------------------------------------------
 
@@ -224,124 +208,22 @@ class RedisVectorStore(VectorStore):
     @property
     def schema(self) -> IndexSchema | None:
         """The index's schema once it is known (opened or created), else None."""
-        return self._schema
-
-    @property
-    def _sync(self) -> SyncClient:
-        return self._clients.sync
-
-    @property
-    def _async(self) -> AsyncClient:
-        return self._clients.async_
-
-    def _plan(self, dims: int) -> IndexSchema:
-        """The schema this store asks for, for vectors of ``dims`` dimensions."""
-        o = self._options
-        return self._requested_layout.build_schema(
-            index_name=o["index_name"],
-            dims=dims,
-            key_prefix=o["key_prefix"],
-            storage=o["storage"],
-            distance_metric=o["distance_metric"],
-            algorithm=o["algorithm"],
-            datatype=o["datatype"],
-            vector_options=o["vector_options"],
-        )
-
-    def _adopt(self, existing: IndexSchema) -> None:
-        """Use an index found on the server after checking it agrees with what was asked for.
-
-        Compared: storage, prefix, the vector field (dims, metric, datatype, algorithm) and each
-        field of ``metadata_schema`` (present, same type). The index's own fields are then used,
-        so filters can use every field it indexes, and writes fill them.
-        """
-        dims = self._dims
-        if dims is None and existing.vector_fields:
-            vf = existing.fields_by_name.get(self._requested_layout.vector_field)
-            dims = vf.dims if isinstance(vf, VectorField) else 1
-        planned = self._plan(dims or 1)
-        diffs = planned.differences(
-            existing, fields=[f.name for f in self._requested_layout.indexed]
-        )
-        if diffs:
-            lines = "\n".join(f"  {w}: asked for {a!r}, index has {b!r}" for w, a, b in diffs)
-            raise SchemaMismatchError(
-                f"index {existing.name!r} already exists and disagrees with this store:\n{lines}\n"
-                "Use the index's settings, another index_name, or drop the index "
-                "(drop_index()); to open an index made by another tool use from_existing_index()."
-            )
-        self._layout = DocumentLayout.for_existing(existing)
-        self._schema = existing
-
-    def _to_create(self, vectors: Sequence[Any] | None) -> IndexSchema | None:
-        """The schema to create when the index is missing: needs a dimension (``dims`` or the
-        first vector of a batch that is validated first, so a bad batch creates nothing)."""
-        if self._existing_only:
-            raise IndexNotFoundError(f"index {self.index_name!r} no longer exists on the server")
-        dims = self._dims
-        if dims is None and vectors is not None and len(vectors):
-            dims = len(vectors[0])
-        if dims is None:
-            return None
-        schema = self._plan(dims)
-        if vectors is not None:
-            vf = schema.vector_field
-            VectorCodec(vf.dims, vf.datatype, schema.name, vf.name).to_array(vectors)
-        return schema
-
-    def _index(self, vectors: Sequence[Any] | None = None) -> SearchIndex | None:
-        """The index (opened, or created from ``dims`` / ``vectors``), or None if it does not exist
-        yet and cannot be created."""
-        client = self._sync
-        if self._schema is None:
-            try:
-                self._adopt(SearchIndex.from_existing(client, self.index_name).schema)
-            except IndexNotFoundError:
-                schema = self._to_create(vectors)
-                if schema is None:
-                    return None
-                # exist_ok: a concurrent writer's index is adopted and checked by the core.
-                SearchIndex(schema, client).create(exist_ok=True)
-                self._schema = schema
-        return SearchIndex(self._schema, client) if self._schema is not None else None
-
-    async def _aindex(self, vectors: Sequence[Any] | None = None) -> AsyncSearchIndex | None:
-        client = self._async
-        if self._schema is None:
-            try:
-                self._adopt((await AsyncSearchIndex.from_existing(client, self.index_name)).schema)
-            except IndexNotFoundError:
-                schema = self._to_create(vectors)
-                if schema is None:
-                    return None
-                await AsyncSearchIndex(schema, client).create(exist_ok=True)
-                self._schema = schema
-        return AsyncSearchIndex(self._schema, client) if self._schema is not None else None
+        return self._managed.schema
 
     def drop_index(self, *, delete_documents: bool = True) -> None:
         """Drop the index (and, by default, its documents). The next write creates it again."""
-        index = self._index()
-        if index is not None:
-            index.drop(delete_documents=delete_documents)
-        self._forget()
+        self._managed.drop(delete_documents=delete_documents)
 
     async def adrop_index(self, *, delete_documents: bool = True) -> None:
-        index = await self._aindex()
-        if index is not None:
-            await index.drop(delete_documents=delete_documents)
-        self._forget()
-
-    def _forget(self) -> None:
-        self._schema = None
-        self._layout = self._requested_layout
+        await self._managed.adrop(delete_documents=delete_documents)
 
     def close(self) -> None:
         """Close the sync client if this store created it."""
-        self._clients.close()
+        self._managed.connections.close()
 
     async def aclose(self) -> None:
         """Close every client this store created."""
-        await self._clients.aclose()
+        await self._managed.connections.aclose()
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -361,7 +243,7 @@ class RedisVectorStore(VectorStore):
                 f"the embedding model returned {len(vectors)} vectors for {len(texts)} texts"
             )
         metas = metadatas if metadatas is not None else [{}] * len(texts)
-        records = self._layout.to_records(texts, vectors, metas)
+        records = self._managed.layout.to_records(texts, vectors, metas)
         new_ids = [uuid.uuid4().hex if i is None else str(i) for i in (ids or [None] * len(texts))]
         return records, new_ids
 
@@ -383,7 +265,7 @@ class RedisVectorStore(VectorStore):
             return []
         vectors = self.embedding.embed_documents(texts)
         records, new_ids = self._records(texts, vectors, metadatas, ids)
-        index = self._index(vectors)
+        index = self._managed.index(vectors)
         assert index is not None
         return index.load(records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size)
 
@@ -403,7 +285,7 @@ class RedisVectorStore(VectorStore):
             return []
         vectors = await self.embedding.aembed_documents(texts)
         records, new_ids = self._records(texts, vectors, metadatas, ids)
-        index = await self._aindex(vectors)
+        index = await self._managed.aindex(vectors)
         assert index is not None
         return await index.load(
             records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size
@@ -413,7 +295,7 @@ class RedisVectorStore(VectorStore):
         """Delete by ids; with ``ids=None``, every document matching ``filter`` (no filter: every
         document of the index; the index itself stays)."""
         _no_extra("delete", kwargs)
-        index = self._index()
+        index = self._managed.index()
         if index is None:
             return True
         if ids is not None:
@@ -426,7 +308,7 @@ class RedisVectorStore(VectorStore):
         self, ids: list[str] | None = None, *, filter: Filter = None, **kwargs: Any
     ) -> bool:
         _no_extra("adelete", kwargs)
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is None:
             return True
         if ids is not None:
@@ -439,13 +321,13 @@ class RedisVectorStore(VectorStore):
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """The documents with these ids, in the order asked, skipping ids that do not exist."""
-        index = self._index()
+        index = self._managed.index()
         if index is None or not ids:
             return []
         return self._fetched(ids, index.fetch(ids))
 
     async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is None or not ids:
             return []
         return self._fetched(ids, await index.fetch(ids))
@@ -454,7 +336,7 @@ class RedisVectorStore(VectorStore):
         self, ids: Sequence[str], fetched: Sequence[dict[str, Any] | None]
     ) -> list[Document]:
         return [
-            _document(i, *self._layout.text_and_metadata(fields))
+            _document(i, *self._managed.layout.text_and_metadata(fields))
             for i, fields in zip(ids, fetched, strict=True)
             if fields is not None
         ]
@@ -462,12 +344,12 @@ class RedisVectorStore(VectorStore):
     # -- searching -------------------------------------------------------------------------------
 
     def _metric(self) -> str:
-        schema = self._schema
-        if schema is not None:
-            fld = schema.fields_by_name.get(self._layout.vector_field)
+        managed = self._managed
+        if managed.schema is not None:
+            fld = managed.schema.fields_by_name.get(managed.layout.vector_field)
             if isinstance(fld, VectorField):
                 return fld.distance_metric
-        return str(self._options["distance_metric"]).lower()
+        return str(managed.options["distance_metric"]).lower()
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         """Distance -> relevance in [0, 1] for this index's metric (`distance_to_similarity`)."""
@@ -477,7 +359,7 @@ class RedisVectorStore(VectorStore):
         if flt is None or isinstance(flt, (FilterExpression, str)):
             return flt
         if isinstance(flt, Mapping):
-            schema = self._schema
+            schema = self._managed.schema
             if schema is None:
                 return from_dict(flt, {})  # raises: no field is indexed yet
             # A dict filter as the query text the index's fields give it, translated and rendered
@@ -510,8 +392,8 @@ class RedisVectorStore(VectorStore):
     ) -> VectorQuery | RangeQuery:
         common: dict[str, Any] = {
             "filter": self._filter(flt),
-            "vector_field": self._layout.vector_field,
-            "return_fields": self._layout.return_fields,
+            "vector_field": self._managed.layout.vector_field,
+            "return_fields": self._managed.layout.return_fields,
             "return_vector": return_vector,
         }
         if distance_threshold is None:
@@ -530,7 +412,7 @@ class RedisVectorStore(VectorStore):
 
     def _scored(self, result: SearchResult) -> list[tuple[Document, float]]:
         # The distance is returned: the similarity, the vector and the rest would go unused.
-        read = self._layout.text_and_metadata
+        read = self._managed.layout.text_and_metadata
         scored = []
         for hit in result.hits:
             text, metadata = read(hit.fields)
@@ -557,7 +439,7 @@ class RedisVectorStore(VectorStore):
         further and finds more of the true range, at some cost in speed. FLAT indexes are exact.
         All of these pass through the ``search_kwargs`` of ``as_retriever``."""
         _no_extra("similarity_search", kwargs)
-        index = self._index()
+        index = self._managed.index()
         if index is None:
             return []
         query = self._query(embedding, k, filter, distance_threshold, ef_runtime, epsilon)
@@ -575,7 +457,7 @@ class RedisVectorStore(VectorStore):
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         _no_extra("asimilarity_search", kwargs)
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is None:
             return []
         query = self._query(embedding, k, filter, distance_threshold, ef_runtime, epsilon)
@@ -621,7 +503,7 @@ class RedisVectorStore(VectorStore):
 
     def _mmr(self, result: SearchResult, k: int, lambda_mult: float) -> list[Document]:
         metric = self._metric()
-        stored = [self._layout.from_hit(hit, metric) for hit in result.hits]
+        stored = [self._managed.layout.from_hit(hit, metric) for hit in result.hits]
         if not stored:
             return []
         relevance = [s.similarity or 0.0 for s in stored]
@@ -645,7 +527,7 @@ class RedisVectorStore(VectorStore):
         """``k`` documents chosen by MMR among the ``fetch_k`` nearest (``lambda_mult`` 1: plain
         relevance order, 0: most diverse)."""
         _no_extra("max_marginal_relevance_search", kwargs)
-        index = self._index()
+        index = self._managed.index()
         if index is None:
             return []
         query = self._query(
@@ -673,7 +555,7 @@ class RedisVectorStore(VectorStore):
         **kwargs: Any,
     ) -> list[Document]:
         _no_extra("amax_marginal_relevance_search", kwargs)
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is None:
             return []
         query = self._query(

@@ -34,13 +34,13 @@ from llama_index.core.vector_stores.types import (
 )
 
 from redisvec.connection import AsyncClient, ConnectionConfig, Connections, SyncClient
-from redisvec.errors import IndexNotFoundError, SchemaMismatchError
 from redisvec.filters import FilterExpression, Tag
 from redisvec.fusion import fuse_scores
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.layout import DocumentLayout, StoredDocument, metadata_fields
 from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
 from redisvec.llama_index.nodes import node_parts, to_node
+from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery
 from redisvec.results import SearchResult
@@ -54,17 +54,6 @@ _QUERY_OPTIONS = frozenset(
     {"distance_threshold", "epsilon", "mmr_prefetch_k", "mmr_prefetch_factor", "ef_runtime"}
 )
 _FETCH_BATCH = 1000
-
-
-# -- what the first contact with the server decides ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Setup:
-    drop: bool  # drop the existing index and its documents (overwrite)
-    create: IndexSchema | None  # create this index
-    use: IndexSchema | None  # the schema to work with (None: no index yet)
-    layout: DocumentLayout | None = None
 
 
 @dataclass
@@ -106,14 +95,9 @@ class RedisVectorStore(BasePydanticVectorStore):
     overwrite: bool = False
     batch_size: int = 500
 
-    _connections: Connections = PrivateAttr()
-    _layout: DocumentLayout = PrivateAttr()
-    _schema_given: bool = PrivateAttr(default=False)
-    _vector_options: dict[str, Any] = PrivateAttr(default_factory=dict)
-    _schema: IndexSchema | None = PrivateAttr(default=None)
-    _overwrite_pending: bool = PrivateAttr(default=False)
-    _sync_index: SearchIndex | None = PrivateAttr(default=None)
-    _async_index: AsyncSearchIndex | None = PrivateAttr(default=None)
+    # Private attributes of a pydantic model are read through its __getattr__ (~1.3 us each), so
+    # the paths every query takes read this one once, and pass what they need on.
+    _managed: ManagedIndex = PrivateAttr()
 
     def __init__(
         self,
@@ -148,18 +132,28 @@ class RedisVectorStore(BasePydanticVectorStore):
             "batch_size": batch_size,
         }
         super().__init__(**settings, **kwargs)
-        self._connections = Connections(
-            redis_url,
-            redis_client=redis_client,
-            async_client=async_client,
-            config=connection,
-            **dict(connection_options or {}),
+        self._managed = ManagedIndex(
+            Connections(
+                redis_url,
+                redis_client=redis_client,
+                async_client=async_client,
+                config=connection,
+                **dict(connection_options or {}),
+            ),
+            DocumentLayout(indexed=tuple(metadata_fields(metadata_schema))),
+            index_name=index_name,
+            dims=dims,
+            key_prefix=key_prefix,
+            storage=self.storage_type,
+            distance_metric=self.distance_metric,
+            algorithm=self.algorithm,
+            datatype=self.datatype,
+            vector_options=vector_options,
+            hint="Use the index's settings, another index_name, or overwrite=True (which "
+            "deletes its documents).",
+            use_index_fields=metadata_schema is None,  # else: filter on the fields asked for
+            overwrite=overwrite,
         )
-        self._layout = DocumentLayout(indexed=tuple(metadata_fields(metadata_schema)))
-        self._schema_given = metadata_schema is not None
-        self._vector_options = dict(vector_options or {})
-        self._overwrite_pending = overwrite
-        self._desired(dims or 1)  # validate every option now, not at the first write
 
     @classmethod
     def from_existing_index(
@@ -182,17 +176,8 @@ class RedisVectorStore(BasePydanticVectorStore):
             async_client=async_client,
             **kwargs,
         )
-        schema = IndexSchema.from_existing(store._connections.sync, index_name)
-        layout = DocumentLayout.for_existing(
-            schema, text_field=text_field, vector_field=vector_field
-        )
-        vf = schema.fields_by_name.get(layout.vector_field)
-        if vf is None or vf.type != "vector":
-            raise SchemaMismatchError(
-                f"index {index_name!r} has no vector field {layout.vector_field!r}; vector "
-                f"fields: {[f.name for f in schema.vector_fields]}"
-            )
-        store._adopt(schema, layout)
+        schema = IndexSchema.from_existing(store.client, index_name)
+        store._managed.adopt(schema, text_field=text_field, vector_field=vector_field)
         return store
 
     @classmethod
@@ -202,133 +187,32 @@ class RedisVectorStore(BasePydanticVectorStore):
     @property
     def client(self) -> SyncClient:
         """The sync redis client."""
-        return self._connections.sync
+        return self._managed.connections.sync
 
     @property
     def async_client(self) -> AsyncClient:
-        return self._connections.async_
+        return self._managed.connections.async_
 
     @property
     def index_schema(self) -> IndexSchema | None:
         """The index's schema once the index exists (None before the first write)."""
-        return self._schema
+        return self._managed.schema
 
     @property
     def layout(self) -> DocumentLayout:
-        return self._layout
+        return self._managed.layout
 
     def close(self) -> None:
-        self._connections.close()
+        self._managed.connections.close()
 
     async def aclose(self) -> None:
-        await self._connections.aclose()
-
-    # -- index setup ------------------------------------------------------------------------------
-
-    def _desired(self, dims: int) -> IndexSchema:
-        return self._layout.build_schema(
-            index_name=self.index_name,
-            dims=dims,
-            key_prefix=self.key_prefix,
-            storage=self.storage_type,
-            distance_metric=self.distance_metric,
-            algorithm=self.algorithm,
-            datatype=self.datatype,
-            vector_options=self._vector_options,
-        )
-
-    def _adopt(self, schema: IndexSchema, layout: DocumentLayout) -> None:
-        self._schema, self._layout = schema, layout
-        self._sync_index = self._async_index = None
-
-    def _decide(self, existing: IndexSchema | None, dims: int | None) -> _Setup:
-        """First contact: what to drop, create and use, given the index found on the server."""
-        drop = existing is not None and self._overwrite_pending
-        self._overwrite_pending = False
-        if existing is not None and not drop:
-            dims = dims or self.dims or existing.vector_field.dims
-            desired = self._desired(dims)
-            # metadata_schema's fields (none when not given) must be indexed, with their types
-            problems = [
-                f"{what}: asked for {ours!r}, index has {theirs!r}"
-                for what, ours, theirs in desired.differences(
-                    existing, fields=[f.name for f in self._layout.indexed]
-                )
-            ]
-            layout = self._layout
-            if not self._schema_given:  # filter on whatever the index indexes
-                layout = DocumentLayout.for_existing(existing)
-            if problems:
-                raise SchemaMismatchError(
-                    f"index {self.index_name!r} already exists and disagrees with this store:\n  "
-                    + "\n  ".join(problems)
-                    + "\nUse the index's settings, another index_name, or overwrite=True (which "
-                    "deletes its documents)."
-                )
-            return _Setup(drop=False, create=None, use=existing, layout=layout)
-        dims = dims or self.dims
-        if dims is None:
-            return _Setup(drop=drop, create=None, use=None)
-        schema = self._desired(dims)
-        return _Setup(drop=drop, create=schema, use=schema, layout=self._layout)
-
-    def _apply(self, setup: _Setup) -> None:
-        if setup.use is not None and setup.layout is not None:
-            self._adopt(setup.use, setup.layout)
-
-    # Private attributes of a pydantic model are read through its __getattr__ (~1.3 us each), so
-    # the paths every query takes read each of them once, and pass them on.
-
-    def _index(self, dims: int | None = None) -> SearchIndex | None:
-        index = self._sync_index  # set together with the schema (`_adopt` resets both)
-        if index is not None:
-            return index
-        if self._schema is None:
-            client = self._connections.sync
-            try:
-                existing: IndexSchema | None = IndexSchema.from_existing(client, self.index_name)
-            except IndexNotFoundError:
-                existing = None
-            setup = self._decide(existing, dims)
-            if setup.drop and existing is not None:
-                SearchIndex(existing, client).drop(delete_documents=True)
-            if setup.create is not None:
-                SearchIndex(setup.create, client).create()
-            self._apply(setup)
-        index = self._sync_index
-        if index is None:
-            if self._schema is None:
-                return None
-            index = self._sync_index = SearchIndex(self._schema, self._connections.sync)
-        return index
-
-    async def _aindex(self, dims: int | None = None) -> AsyncSearchIndex | None:
-        index = self._async_index
-        if index is not None:
-            return index
-        if self._schema is None:
-            client = self._connections.async_
-            try:
-                existing: IndexSchema | None = await IndexSchema.afrom_existing(
-                    client, self.index_name
-                )
-            except IndexNotFoundError:
-                existing = None
-            setup = self._decide(existing, dims)
-            if setup.drop and existing is not None:
-                await AsyncSearchIndex(existing, client).drop(delete_documents=True)
-            if setup.create is not None:
-                await AsyncSearchIndex(setup.create, client).create()
-            self._apply(setup)
-        if self._schema is None:
-            return None
-        if self._async_index is None:
-            self._async_index = AsyncSearchIndex(self._schema, self._connections.async_)
-        return self._async_index
+        await self._managed.connections.aclose()
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def _records(self, nodes: Sequence[BaseNode]) -> tuple[list[dict[str, Any]], list[str], int]:
+    def _records(
+        self, nodes: Sequence[BaseNode]
+    ) -> tuple[list[dict[str, Any]], list[str], list[Any]]:
         embeddings = []
         for node in nodes:
             if node.embedding is None:
@@ -338,17 +222,17 @@ class RedisVectorStore(BasePydanticVectorStore):
                 )
             embeddings.append(node.embedding)
         texts, metadatas, doc_ids, node_jsons = zip(*map(node_parts, nodes), strict=True)
-        records = self._layout.to_records(
+        records = self._managed.layout.to_records(
             texts, embeddings, metadatas, doc_ids=doc_ids, nodes=node_jsons
         )
-        return records, [node.node_id for node in nodes], len(embeddings[0])
+        return records, [node.node_id for node in nodes], embeddings
 
     def add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
         """Upsert ``nodes`` (with embeddings); returns their node ids."""
         if not nodes:
             return []
-        records, ids, dims = self._records(nodes)
-        index = self._index(dims)
+        records, ids, vectors = self._records(nodes)
+        index = self._managed.index(vectors)
         assert index is not None
         index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
         return ids
@@ -356,8 +240,8 @@ class RedisVectorStore(BasePydanticVectorStore):
     async def async_add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
         if not nodes:
             return []
-        records, ids, dims = self._records(nodes)
-        index = await self._aindex(dims)
+        records, ids, vectors = self._records(nodes)
+        index = await self._managed.aindex(vectors)
         assert index is not None
         await index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
         return ids
@@ -370,27 +254,29 @@ class RedisVectorStore(BasePydanticVectorStore):
         schema: IndexSchema | None = None,
         layout: DocumentLayout | None = None,
     ) -> Where:
-        if schema is None:
-            schema = self._schema
+        if schema is None or layout is None:
+            schema, layout = self._managed.schema, self._managed.layout
         assert schema is not None
-        doc_id_field = (layout if layout is not None else self._layout).doc_id_field
+        doc_id_field = layout.doc_id_field
         aliases = {"ref_doc_id": doc_id_field} if doc_id_field else {}
         return to_filter_expression(filters, schema, aliases=aliases)
 
     def _doc_filter(self, ref_doc_id: str) -> FilterExpression:
-        if not self._layout.doc_id_field:
+        doc_id_field = self._managed.layout.doc_id_field
+        if not doc_id_field:
             raise ValueError(
                 f"index {self.index_name!r} has no document-id field (it was not written by "
                 "redisvec), so nodes cannot be deleted by ref_doc_id; use delete_nodes(node_ids)"
             )
-        return Tag(self._layout.doc_id_field) == ref_doc_id
+        return Tag(doc_id_field) == ref_doc_id
 
     def _select(self, node_ids: Sequence[str] | None, keys: Sequence[str] | None) -> list[str]:
         """Ids of the records selected by node ids and / or matching keys (None: not given)."""
-        assert self._schema is not None
         if keys is None:
             return list(dict.fromkeys(node_ids or ()))
-        found = [self._schema.id_from_key(k) for k in keys]
+        schema = self._managed.schema
+        assert schema is not None
+        found = [schema.id_from_key(k) for k in keys]
         if node_ids is None:
             return found
         wanted = set(node_ids)
@@ -399,8 +285,9 @@ class RedisVectorStore(BasePydanticVectorStore):
     def _nodes(
         self, ids: Sequence[str], fetched: Sequence[dict[str, Any] | None]
     ) -> list[BaseNode]:
+        layout = self._managed.layout
         return [
-            to_node(self._layout.from_fields(i, fields), with_embedding=True)
+            to_node(layout.from_fields(i, fields), with_embedding=True)
             for i, fields in zip(ids, fetched)
             if fields is not None
         ]
@@ -420,7 +307,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None
     ) -> list[BaseNode]:
         """Nodes by id and / or filter (with embeddings); both None: every node."""
-        index = self._index()
+        index = self._managed.index()
         if index is None or node_ids == []:
             return []
         keys = self._keys(index, self._where(filters)) if filters or node_ids is None else None
@@ -434,7 +321,7 @@ class RedisVectorStore(BasePydanticVectorStore):
     async def aget_nodes(
         self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None
     ) -> list[BaseNode]:
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is None or node_ids == []:
             return []
         keys = (
@@ -449,12 +336,12 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
         """Delete every node of document ``ref_doc_id``, however many."""
-        index = self._index()
+        index = self._managed.index()
         if index is not None:
             index.delete_where(self._doc_filter(ref_doc_id))
 
     async def adelete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is not None:
             await index.delete_where(self._doc_filter(ref_doc_id))
 
@@ -472,7 +359,7 @@ class RedisVectorStore(BasePydanticVectorStore):
     ) -> None:
         """Delete the nodes with these ids and / or matching ``filters`` (both: the intersection)."""
         self._check_delete(node_ids, filters)
-        index = self._index()
+        index = self._managed.index()
         if index is None or node_ids == []:
             return
         keys = self._keys(index, self._where(filters)) if filters is not None else None
@@ -485,7 +372,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         **delete_kwargs: Any,
     ) -> None:
         self._check_delete(node_ids, filters)
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is None or node_ids == []:
             return
         keys = await self._akeys(index, self._where(filters)) if filters is not None else None
@@ -493,12 +380,12 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     def clear(self) -> None:
         """Delete every node; the index stays."""
-        index = self._index()
+        index = self._managed.index()
         if index is not None:
             index.clear()
 
     async def aclear(self) -> None:
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is not None:
             await index.clear()
 
@@ -528,7 +415,7 @@ class RedisVectorStore(BasePydanticVectorStore):
     ) -> _Plan:
         mode = Mode(query.mode)
         k = query.similarity_top_k
-        layout = self._layout
+        layout = self._managed.layout
         where_or_nothing = self._where(query.filters, schema, layout)
         if isinstance(where_or_nothing, Nothing):
             return _Plan(mode, [], k, layout, empty=True)
@@ -664,7 +551,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         FLAT is exact), ``mmr_prefetch_k`` / ``mmr_prefetch_factor`` (MMR candidates, default
         4 x top k), ``ef_runtime`` (HNSW, KNN)."""
         self._check_query(query, kwargs)
-        index = self._index()
+        index = self._managed.index()
         if index is None:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         plan = self._plan(query, kwargs, index.schema)
@@ -674,7 +561,7 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         self._check_query(query, kwargs)
-        index = await self._aindex()
+        index = await self._managed.aindex()
         if index is None:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         plan = self._plan(query, kwargs, index.schema)
