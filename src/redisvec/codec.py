@@ -139,9 +139,12 @@ class VectorCodec:
         """numpy's conversion, with every check that `_pack_lists` does and an error naming what
         is wrong."""
         try:
-            array = np.asarray(
-                vectors, dtype=np.float64 if self.datatype == "float64" else np.float32
-            )
+            # A double beyond float32's range becomes inf, which the finiteness check below
+            # reports as the error: numpy's own overflow warning would only repeat it.
+            with np.errstate(over="ignore"):
+                array = np.asarray(
+                    vectors, dtype=np.float64 if self.datatype == "float64" else np.float32
+                )
         except (TypeError, ValueError) as exc:
             sizes = [len(v) if hasattr(v, "__len__") else None for v in vectors]
             lengths = sorted({n for n in sizes if n is not None})
