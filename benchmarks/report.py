@@ -86,41 +86,43 @@ NOTES = """## What bounds the misses (profiled)
 
 Third round. Since the second: the core's `load` streams its batches (`redisvec.pipelining`:
 batch N+1 is built and sent before batch N's replies are read, so client and server work at the
-same time; a batch is packed by hiredis directly), query arguments and reply parsing are planned
-once per schema, and the adapters lost most of their per-document and per-hit Python work. Each
-change was measured before and after, interleaved, on the embedded server (cProfile / timeit /
-A-B scripts); the figures below are from those measurements and this run.
+same time; a batch is packed by hiredis directly); query arguments, reply parsing, filter
+rendering and the query vector's check are done once per schema or on the bytes already made;
+the adapters lost most of their per-document and per-hit Python work. Each change was measured
+before and after, interleaved, on the embedded server (cProfile / timeit / A-B scripts); the
+figures quoted below are from those measurements, the ratios from the tables above.
 
-- **Core ingestion:** passes against raw on every case now (FLAT 1.04-1.07x, HNSW ~1.0x; it was
-  0.92-0.94x on FLAT). Against the official integrations it passes on FLAT (1.65x / 1.83x) and
-  misses on HNSW (1.10x / 1.16x): there the server's graph insertion (~0.2-0.4 ms per document)
-  bounds every client, and raw redis-py itself is only 1.10x / 1.15x langchain-redis. Streaming
-  hides the client's work behind the server's; it cannot make the server insert faster.
-- **Adapter ingestion (LangChain 0.90x / 0.80x raw on FLAT, was 0.71x / 0.58x; LlamaIndex
-  0.79x / 0.76x, was 0.56x / 0.51x; against langchain-redis 1.40x / 1.40x and 1.22x / 1.33x):**
-  both frameworks hand embeddings over as Python lists. Packing them (`struct`, 2.1 ms per 1,000
-  384-d vectors, ~12 ms at 1536-d; numpy took 5.7 ms) is also their validation, and the core
-  validates a whole load before it sends anything (nothing is written when any record is
-  invalid), so that work cannot overlap with the server's; raw is handed a numpy matrix. Per
-  document there is also the record itself, the metadata JSON and, for LlamaIndex, the node JSON
-  that makes nodes round-trip exactly. On HNSW the server bounds them as it bounds the core.
-- **Core query p50 (1.06-1.13x raw; was 1.05-1.19x):** the core's client CPU per k=10 query is
-  now ~20 us above raw's (was ~35-45): typed `Hit`s (parsing ~12 us against raw's ~10 us into
-  plain dicts), checking the query vector (finite, right length: a few us, more with the CPU
-  caches cold after each round trip), the arguments (~2 us, cached per schema and settings).
-  1.05x of a 0.23-0.36 ms HNSW query is 12-18 us: the rest of the gap is the price of validated
-  input and typed results. On the 1.5 ms FLAT-1536 query the core is at 1.06x.
-- **Adapter query p50 (LangChain 1.09-1.26x raw, LlamaIndex 1.18-1.65x):** client CPU per query
+- **Core ingestion:** at or above raw's pipelines on every case (it was 0.92-0.94x on FLAT).
+  Against the official integrations it passes on FLAT and misses on HNSW (~1.1x): there the
+  server's graph insertion (~0.2-0.4 ms per document) bounds every client, and raw redis-py
+  itself is only 1.11-1.13x langchain-redis in this run. Streaming hides the client's work
+  behind the server's; it cannot make the server insert faster.
+- **Adapter ingestion vs raw (0.70-0.97x):** both frameworks hand embeddings over as Python
+  lists. Packing them (`struct`, 2.1 ms per 1,000 384-d vectors, ~12 ms at 1536-d; numpy took
+  5.7 ms) is also their validation, and the core validates a whole load before it sends anything
+  (nothing is written when any record is invalid), so that work cannot overlap with the server's;
+  raw is handed a numpy matrix. Per document there is also the record itself, the metadata JSON
+  and, for LlamaIndex, the node JSON that makes nodes round-trip exactly. Client-side
+  preparation per 1,000 384-d documents: LangChain 4.2 ms (was 11.4), LlamaIndex 8.9 ms (was
+  21.3). Against langchain-redis, which pays the same list conversion, the LangChain adapter
+  passes on FLAT; on HNSW the server bounds the adapters as it bounds the core.
+- **Core query p50 (1.02-1.11x raw; was 1.05-1.19x):** the core's client CPU per k=10 query is
+  ~15 us above raw's unfiltered and ~19 us filtered (was 36-45 and 58): a frozen `VectorQuery`
+  (~3 us), the query vector's type, shape and finiteness check (~3 us over `tobytes()`), the
+  cached arguments (~2 us), typed `Hit`s (~3 us over raw's plain dicts), `_perform`'s error
+  translation (~1-2 us). That is 1.05x of a 0.3 ms query; the rest of the gap, and the case to
+  case spread (+-3% between runs), is noise around it.
+- **Adapter query p50 (LangChain 1.07-1.24x raw, LlamaIndex 1.17-1.69x):** client CPU per query
   with the reply replayed: raw 12 us, LangChain 34 us (was 71), LlamaIndex 75 us (was 151). What
   is left is the frameworks' objects: a LangChain `Document` per hit (~2 us) and a LlamaIndex
-  `TextNode` rebuilt from its stored JSON per hit (~4.4 us). Both adapters answer in 0.3-0.9x
+  `TextNode` rebuilt from its stored JSON per hit (~4.4 us). Both adapters answer in 0.2-0.9x
   the time of their official integrations.
 - **Async (16 concurrent vs sequential):** the server runs queries on its main thread (search
-  2.10.5 here has no worker-thread option: `WORKERS`, `WORKER_THREADS` and `MT_MODE` are refused),
-  so concurrency can only overlap the client's CPU with the server's, on 2 cores. Where the
-  server's brute-force scan dominates (FLAT) raw itself gets 1.18-1.64x: server-bound. On HNSW
-  the core (2.34x / 2.91x) and the LangChain adapter (2.11x / 2.34x) pass; the LlamaIndex
-  adapter spends more Python time per query (one core, the GIL) and reaches 1.89x / 2.18x.
+  2.10.5 here has no worker-thread option: `WORKERS`, `WORKER_THREADS` and `MT_MODE` are refused
+  at module load), so concurrency can only overlap the client's CPU with the server's, on 2
+  cores. Where the server's brute-force scan dominates (FLAT) raw itself gets 1.2-1.7x:
+  server-bound. On HNSW the core and the LangChain adapter pass; the LlamaIndex adapter spends
+  more Python time per query (one core, the GIL) and is at ~2x.
 - **float16 memory on 384/HNSW (0.56x; raw 0.55x):** the HNSW graph (neighbour lists,
   per-node metadata) does not shrink with the datatype. Server-side.
 - langchain-redis adds a text filter on `_index_name` to every query, so its HNSW queries run the
