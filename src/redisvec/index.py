@@ -2,8 +2,8 @@
 
 The two classes are twins: the same methods, the same arguments, the same results; the async one
 runs on ``redis.asyncio`` natively (no threads). Each operation is written once, in `_IndexCore`,
-as a generator that *yields* the I/O it needs (a command, a pipeline, a pause) and receives the
-reply; `SearchIndex` runs it with blocking calls, `AsyncSearchIndex` with awaits. So the twins
+as a generator that *yields* the I/O it needs (a command, a pipeline, a batch to stream or its
+replies, a pause) and receives the reply; `SearchIndex` runs it with blocking calls, `AsyncSearchIndex` with awaits. So the twins
 cannot drift apart, and everything that is not I/O stays testable without a server.
 
 Cluster safety: the data path sends only single-key commands (pipelined, non-transactional), so
@@ -570,7 +570,11 @@ class SearchIndex(_IndexCore[SyncClient]):
         batch_size: int = 500,
     ) -> list[str]:
         """Upsert ``records``; returns their ids. Raises `BatchWriteError` listing the ids not
-        written (see its docstring); nothing is sent when any record is invalid."""
+        written (see its docstring); nothing is sent when any record is invalid.
+
+        Batches of ``batch_size`` records are streamed on one connection: the next batch is sent
+        before the last one's replies are read (`redisvec.pipelining`), so the client builds
+        while the server writes. The connection is held for the whole load."""
         return self._run(self._load_op(records, ids, id_field, keys, ttl, batch_size))
 
     def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
