@@ -153,3 +153,24 @@ async def test_async_writer_streams_retries_and_closes_clean(
         assert await own.echo("fresh") == b"fresh"
     finally:
         await own.aclose()
+
+
+def test_a_close_interrupted_while_disconnecting_still_returns_the_connection(
+    redis_url: str, names: Names
+) -> None:
+    with redis.Redis.from_url(redis_url, max_connections=1) as own:
+        writer = BatchWriter(own)
+        writer.send(_batches(names.prefix, n_batches=1)[0])
+        conn = own.connection_pool._in_use_connections.copy().pop()
+        real_disconnect = conn.disconnect
+
+        def interrupted(*args: Any, **kwargs: Any) -> None:
+            real_disconnect()
+            raise KeyboardInterrupt  # e.g. Ctrl-C while the writer closes its connection
+
+        conn.disconnect = interrupted  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            writer.close()
+        conn.disconnect = real_disconnect  # type: ignore[method-assign]
+        # The pool's only connection is back: without it, this would raise "Too many connections".
+        assert own.echo("fresh") == b"fresh"

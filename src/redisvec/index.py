@@ -3,8 +3,9 @@
 The two classes are twins: the same methods, the same arguments, the same results; the async one
 runs on ``redis.asyncio`` natively (no threads). Each operation is written once, in `_IndexCore`,
 as a generator that *yields* the I/O it needs (a command, a pipeline, a batch to stream or its
-replies, a pause) and receives the reply; `SearchIndex` runs it with blocking calls, `AsyncSearchIndex` with awaits. So the twins
-cannot drift apart, and everything that is not I/O stays testable without a server.
+replies, a pause) and receives the reply; `SearchIndex` runs it with blocking calls,
+`AsyncSearchIndex` with awaits. So the twins cannot drift apart, and everything that is not I/O
+stays testable without a server.
 
 Cluster safety: the data path sends only single-key commands (pipelined, non-transactional), so
 keys may live in any hash slot.
@@ -38,14 +39,7 @@ from redisvec.errors import (
     WriteDeniedError,
 )
 from redisvec.filters import FilterExpression
-from redisvec.pipelining import (
-    AsyncBatchWriter,
-    AsyncPipelineBatchWriter,
-    BatchWriter,
-    PipelineBatchWriter,
-    async_batch_writer,
-    batch_writer,
-)
+from redisvec.pipelining import AsyncBatchWriter, BatchWriter
 from redisvec.query import CountQuery, FilterQuery, Query, codec_for
 from redisvec.records import PreparedRecord, chunks, prepare_records
 from redisvec.results import SearchResult, decode_hash, parse_search_reply
@@ -183,6 +177,15 @@ class _IndexCore(Generic[ClientT]):
             "Use the index's own settings, a different index name, or recreate it "
             "(overwrite=True; add drop_documents=True to also delete its documents)."
         )
+
+    def _queue(self, send: _Send, queued: deque[Sequence[tuple[Any, ...]]]) -> bool:
+        """Whether ``send`` streams on one connection (`redisvec.pipelining`). A cluster client
+        routes each key to its own node, so its batches are queued instead and each runs as one
+        ordinary pipeline when its replies are asked for (`_Receive`), in order."""
+        if isinstance(self.client, _CLUSTERS):
+            queued.append(send.commands)
+            return False
+        return True
 
     def _write_commands(
         self, batch: Sequence[PreparedRecord], ttl: int | None
@@ -369,16 +372,17 @@ class _IndexCore(Generic[ClientT]):
         # replies read. Nothing is sent after a batch is refused for lack of permission.
         unread: deque[tuple[Sequence[PreparedRecord], list[int]]] = deque()
         sent = 0
+        denied = False
         try:
             for batch in batches:
-                if _denied(failed):
+                if denied:
                     break
                 commands, counts = self._write_commands(batch, ttl)
                 unread.append((batch, counts))
                 sent += 1
                 yield _Send(commands)
                 if len(unread) > 1:
-                    self._settle(*unread[0], (yield _Receive()), written, failed)
+                    denied |= self._settle(*unread[0], (yield _Receive()), written, failed)
                     unread.popleft()
             while unread:
                 self._settle(*unread[0], (yield _Receive()), written, failed)
@@ -399,12 +403,14 @@ class _IndexCore(Generic[ClientT]):
         results: Sequence[Any],
         written: list[str],
         failed: list[tuple[str, BaseException]],
-    ) -> None:
-        """Record a batch's outcome: a record refused by the server does not stop the others."""
+    ) -> bool:
+        """Record a batch's outcome (a record refused by the server does not stop the others);
+        whether the batch was refused for lack of permission."""
         batch_failed = self._failures(batch, counts, results)
         bad = {i for i, _ in batch_failed}
         written += [r.id for r in batch if r.id not in bad]
         failed += batch_failed
+        return bool(_denied(batch_failed))
 
     def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
         command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
@@ -492,15 +498,19 @@ class SearchIndex(_IndexCore[SyncClient]):
 
     def _run(self, op: Op[T]) -> T:
         """Drive an operation with blocking I/O."""
-        writer: BatchWriter | PipelineBatchWriter | None = None
+        writer: BatchWriter | None = None
+        queued: deque[Sequence[tuple[Any, ...]]] = deque()  # cluster clients: see `_queue`
         try:
             request = next(op)
             while True:
                 try:
                     if isinstance(request, _Send):
-                        writer = writer or batch_writer(self.client)
-                        writer.send(request.commands)
+                        if self._queue(request, queued):
+                            writer = writer or BatchWriter(self.client)  # type: ignore[arg-type]
+                            writer.send(request.commands)
                         reply = None
+                    elif isinstance(request, _Receive) and queued:
+                        reply = self._perform(_Pipeline(queued.popleft(), raise_on_error=False))
                     elif isinstance(request, _Receive):
                         reply = writer.receive()  # type: ignore[union-attr]
                     else:
@@ -640,15 +650,20 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
 
     async def _run(self, op: Op[T]) -> T:
         """Drive an operation with awaits."""
-        writer: AsyncBatchWriter | AsyncPipelineBatchWriter | None = None
+        writer: AsyncBatchWriter | None = None
+        queued: deque[Sequence[tuple[Any, ...]]] = deque()
         try:
             request = next(op)
             while True:
                 try:
                     if isinstance(request, _Send):
-                        writer = writer or await async_batch_writer(self.client)
-                        await writer.send(request.commands)
+                        if self._queue(request, queued):
+                            writer = writer or await AsyncBatchWriter.open(self.client)  # type: ignore[arg-type]
+                            await writer.send(request.commands)
                         reply = None
+                    elif isinstance(request, _Receive) and queued:
+                        pipeline = _Pipeline(queued.popleft(), raise_on_error=False)
+                        reply = await self._perform(pipeline)
                     elif isinstance(request, _Receive):
                         reply = await writer.receive()  # type: ignore[union-attr]
                     else:

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from redisvec.codec import VectorCodec
 from redisvec.connection import Connections
 from redisvec.errors import IndexNotFoundError, SchemaError, SchemaMismatchError
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.layout import DocumentLayout
+from redisvec.query import codec_for
 from redisvec.schema import IndexSchema, VectorField
 
 __all__ = ["ManagedIndex"]
@@ -105,8 +105,7 @@ class ManagedIndex:
         dims = self._dims(vectors)
         create = None if dims is None else self.plan(dims)
         if create is not None and vectors is not None:
-            vf = create.vector_field
-            VectorCodec(vf.dims, vf.datatype, create.name, vf.name).to_array(vectors)
+            codec_for(create, create.vector_field).to_array(vectors)
         self._overwrite = False  # once, even when there was nothing to drop
         return existing, create
 

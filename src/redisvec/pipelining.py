@@ -12,8 +12,8 @@ connection is opened again and every batch whose replies were not read yet is se
 safe for the loader's batches, which are upserts. What cannot be sent or confirmed after the
 retries raises the client's ``ConnectionError`` / ``TimeoutError``.
 
-Cluster clients route each key to its node, so they get `PipelineBatchWriter` instead: the same
-interface, one ordinary non-transactional pipeline per batch, run at `receive`, without overlap.
+Cluster clients route each key to its node, so they cannot stream on one connection: the index
+runs their batches as ordinary non-transactional pipelines instead (`redisvec.index`).
 """
 
 from __future__ import annotations
@@ -24,22 +24,13 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aredis
-import redis.asyncio.cluster as acluster
-import redis.cluster as scluster
 
 try:
     from hiredis import pack_command as hiredis_pack_command
 except ImportError:  # pragma: no cover - hiredis is optional for redis-py
     hiredis_pack_command = None  # type: ignore[assignment]
 
-__all__ = [
-    "AsyncBatchWriter",
-    "AsyncPipelineBatchWriter",
-    "BatchWriter",
-    "PipelineBatchWriter",
-    "async_batch_writer",
-    "batch_writer",
-]
+__all__ = ["AsyncBatchWriter", "BatchWriter"]
 
 Command = tuple[Any, ...]
 T = TypeVar("T")
@@ -68,7 +59,8 @@ def _packer(conn: Any) -> Callable[[Sequence[Command]], list[bytes]]:
 
 
 def _get_connection(pool: Any) -> Any:
-    # redis-py >= 5.3 deprecates the command name argument that redis-py 5.0-5.2 require.
+    """``pool.get_connection()`` (a coroutine for ``redis.asyncio``): redis-py >= 5.3 deprecates
+    the command name argument that redis-py 5.0-5.2 require."""
     try:
         return pool.get_connection()
     except TypeError:
@@ -102,9 +94,11 @@ class BatchWriter:
         return replies
 
     def close(self) -> None:
-        if self._unread:  # replies left on the wire must not reach the connection's next user
-            self._conn.disconnect()
-        self._pool.release(self._conn)
+        try:
+            if self._unread:  # replies left on the wire must not reach the connection's next user
+                self._conn.disconnect()
+        finally:  # even if interrupted: a connection never released is lost to the pool
+            self._pool.release(self._conn)
 
     def _write(self, packed: list[bytes]) -> None:
         if self._resend():
@@ -151,11 +145,7 @@ class AsyncBatchWriter:
     @classmethod
     async def open(cls, client: aredis.Redis) -> AsyncBatchWriter:
         pool: Any = client.connection_pool
-        try:
-            conn = await pool.get_connection()
-        except TypeError:  # redis-py 5.0-5.2
-            conn = await pool.get_connection("_")
-        return cls(pool, conn)
+        return cls(pool, await _get_connection(pool))
 
     async def send(self, commands: Sequence[Command]) -> None:
         packed = self._pack(commands)
@@ -168,9 +158,11 @@ class AsyncBatchWriter:
         return replies
 
     async def close(self) -> None:
-        if self._unread:
-            await self._conn.disconnect()
-        await self._pool.release(self._conn)
+        try:
+            if self._unread:
+                await self._conn.disconnect()
+        finally:
+            await self._pool.release(self._conn)
 
     async def _write(self, packed: list[bytes]) -> None:
         if await self._resend():
@@ -202,60 +194,3 @@ class AsyncBatchWriter:
     async def _retrying(self, do: Callable[[], Coroutine[Any, Any, T]]) -> T:
         result: T = await self._conn.retry.call_with_retry(do, self._failed)
         return result
-
-
-class PipelineBatchWriter:
-    """The `BatchWriter` interface over ordinary pipelines (cluster clients): no overlap."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self._unsent: deque[Sequence[Command]] = deque()
-
-    def send(self, commands: Sequence[Command]) -> None:
-        self._unsent.append(commands)
-
-    def receive(self) -> list[Any]:
-        pipe = self._client.pipeline(transaction=False)
-        for command in self._unsent[0]:
-            pipe.execute_command(*command)  # not .unlink() & co: coroutines on an async cluster
-        replies: list[Any] = pipe.execute(raise_on_error=False)
-        self._unsent.popleft()
-        return replies
-
-    def close(self) -> None:
-        pass
-
-
-class AsyncPipelineBatchWriter:
-    """`PipelineBatchWriter` for ``redis.asyncio`` cluster clients."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self._unsent: deque[Sequence[Command]] = deque()
-
-    async def send(self, commands: Sequence[Command]) -> None:
-        self._unsent.append(commands)
-
-    async def receive(self) -> list[Any]:
-        pipe = self._client.pipeline(transaction=False)
-        for command in self._unsent[0]:
-            pipe.execute_command(*command)
-        replies: list[Any] = await pipe.execute(raise_on_error=False)
-        self._unsent.popleft()
-        return replies
-
-    async def close(self) -> None:
-        pass
-
-
-def batch_writer(client: Any) -> BatchWriter | PipelineBatchWriter:
-    """The writer for ``client``: streaming on one connection where every key lives on it."""
-    if isinstance(client, scluster.RedisCluster) or not hasattr(client, "connection_pool"):
-        return PipelineBatchWriter(client)
-    return BatchWriter(client)
-
-
-async def async_batch_writer(client: Any) -> AsyncBatchWriter | AsyncPipelineBatchWriter:
-    if isinstance(client, acluster.RedisCluster) or not hasattr(client, "connection_pool"):
-        return AsyncPipelineBatchWriter(client)
-    return await AsyncBatchWriter.open(client)
