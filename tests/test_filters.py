@@ -463,3 +463,18 @@ def test_field_names_are_checked_every_time() -> None:
         for bad in ("", "a\x00", 3):
             with pytest.raises(FilterError, match="needs a field name"):
                 Tag(bad)  # type: ignore[arg-type]
+
+
+def test_value_key_is_equal_exactly_for_equal_json_like_values() -> None:
+    from redisvec.filters import value_key
+
+    doc = {"a": [1, "x", {"b": None}], "c": (2.5, True)}
+    assert value_key(doc) == value_key({"a": [1, "x", {"b": None}], "c": (2.5, True)})
+    hash(value_key(doc))
+    # values that filter differently never share a key
+    distinct = [1, 1.0, True, "1", [1], (1,), {"k": 1}, {"k": 1.0}, None]
+    assert len({value_key(v) for v in distinct}) == len(distinct)
+    # anything that is not plain JSON-like is not keyed (so not cached)
+    assert value_key(object()) is None
+    assert value_key({1: "non-str key"}) is None
+    assert value_key([1, {2}]) is None

@@ -55,6 +55,7 @@ __all__ = [
     "TagValue",
     "Text",
     "to_tag_text",
+    "value_key",
 ]
 
 TagValue = str | int | float | bool
@@ -693,3 +694,21 @@ class Geo:
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
         return _Leaf(self.name, "Geo", "geo", f"ismissing({_ref(self.name)})")
+
+
+def value_key(value: object) -> object:
+    """A hashable key, equal for equal JSON-like values (types included: ``1``, ``1.0`` and
+    ``True`` filter differently, and so may a list and a tuple), or None for anything else (a
+    subclass, an object): what the adapters key their caches of translated filters with."""
+    kind = type(value)
+    if kind is dict:
+        items = [(k, value_key(v)) for k, v in value.items()]  # type: ignore[attr-defined]
+        if any(type(k) is not str or v is None for k, v in items):
+            return None
+        return (dict, tuple(items))
+    if kind is list or kind is tuple:
+        values = [value_key(v) for v in value]  # type: ignore[attr-defined]
+        return None if any(v is None for v in values) else (kind, tuple(values))
+    if kind in (str, int, float, bool) or value is None:
+        return (kind, value)
+    return None

@@ -29,7 +29,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from redisvec.connection import AsyncClient, ConnectionConfig, SyncClient, clients_from
-from redisvec.filters import FilterExpression
+from redisvec.filters import FilterExpression, value_key
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.langchain.filters import from_dict
 from redisvec.layout import DocumentLayout, metadata_fields
@@ -367,7 +367,7 @@ class RedisVectorStore(VectorStore):
             cache = self._rendered
             if cache[0] is not schema:
                 cache = self._rendered = (schema, {})
-            key = _hashable(flt)
+            key = value_key(flt)
             text = cache[1].get(key) if key is not None else None
             if text is None:
                 text = from_dict(flt, schema.field_types).render(schema.fields_by_name)
@@ -642,23 +642,6 @@ def _document_builder() -> Callable[[str, str, dict[str, Any]], Document]:
 
 
 _build_document = _document_builder()
-
-
-def _hashable(value: Any) -> Any:
-    """A key equal for equal filter dicts (types included: 1, 1.0 and True filter differently, so
-    do a list and a tuple), or None when a value is not a plain JSON-like one."""
-    kind = type(value)
-    if kind is dict:
-        items = [(k, _hashable(v)) for k, v in value.items()]
-        if any(type(k) is not str or v is None for k, v in items):
-            return None
-        return (dict, tuple(items))
-    if kind is list or kind is tuple:
-        values = [_hashable(v) for v in value]
-        return None if any(v is None for v in values) else (kind, tuple(values))
-    if kind in (str, int, float, bool) or value is None:
-        return (kind, value)
-    return None
 
 
 def _no_extra(method: str, kwargs: Mapping[str, Any]) -> None:

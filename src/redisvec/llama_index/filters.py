@@ -48,7 +48,7 @@ from llama_index.core.vector_stores.types import (
 
 from redisvec import conditions
 from redisvec.errors import FilterError
-from redisvec.filters import FilterExpression
+from redisvec.filters import FilterExpression, value_key
 from redisvec.schema import Field, IndexSchema
 
 __all__ = ["NOTHING", "OPERATORS_BY_TYPE", "Nothing", "Where", "to_filter_expression"]
@@ -138,21 +138,11 @@ def _key(item: object) -> object:
         parts = [_key(i) for i in item.filters]
         return None if None in parts else (kind, item.condition, tuple(parts))
     if isinstance(item, MetadataFilter) and kind is MetadataFilter:
-        value = _value_key(item.value)
+        value = value_key(item.value)
         return None if value is None else (kind, item.key, item.operator, value)
     if isinstance(item, ExactMatchFilter) and kind is ExactMatchFilter:
-        value = _value_key(item.value)
+        value = value_key(item.value)
         return None if value is None else (kind, item.key, value)
-    return None
-
-
-def _value_key(value: object) -> object:
-    kind = type(value)
-    if isinstance(value, list) and kind is list:
-        items = [_value_key(v) for v in value]
-        return None if None in items else (kind, tuple(items))
-    if kind in (str, int, float, bool) or value is None:
-        return (kind, value)
     return None
 
 
