@@ -234,14 +234,13 @@ def test_node_json_of_other_writers_still_reads() -> None:
 
 def _fresh(filters: MetadataFilters, schema: IndexSchema) -> object:
     """The translation without the cache of earlier ones."""
-    from redisvec.llama_index import filters as module
-
-    saved = dict(module._TRANSLATED)
-    module._TRANSLATED.clear()
+    cache = schema.memo("llama_index.filters")
+    saved = dict(cache)
+    cache.clear()
     try:
         return to_filter_expression(filters, schema, aliases={"ref_doc_id": "doc_id"})
     finally:
-        module._TRANSLATED.update(saved)
+        cache.update(saved)
 
 
 def test_repeated_filters_translate_like_fresh_ones() -> None:

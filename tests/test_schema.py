@@ -490,3 +490,18 @@ def test_resp_helpers() -> None:
     # redis-py's ft().info() in RESP2: str top-level keys, raw values underneath.
     parsed = {to_str(k): v for k, v in pairs(INFO_RESP2).items()}
     assert normalize_info(parsed) == normalize_info(INFO_RESP2)
+
+
+def test_memo_is_per_schema_object_and_bounded() -> None:
+    from redisvec.schema import memo_put
+
+    a = IndexSchema("m", fields=(VectorField("v", dims=3),))
+    b = IndexSchema("m", fields=(VectorField("v", dims=3),))
+    assert a == b
+    a.memo("kind")["k"] = 1
+    assert a.memo("kind") == {"k": 1} and a.memo("other") == {}
+    assert b.memo("kind") == {}  # an equal schema is another object: nothing shared
+    cache: dict[int, int] = {}
+    for i in range(5):
+        assert memo_put(cache, i, i * 10, bound=3) == i * 10
+        assert len(cache) <= 3 and cache[i] == i * 10

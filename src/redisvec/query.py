@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from redisvec.codec import VectorCodec, VectorLike
 from redisvec.errors import SchemaError
 from redisvec.filters import FilterExpression
+from redisvec.schema import memo_put
 
 if TYPE_CHECKING:
     from redisvec.schema import IndexSchema, VectorField
@@ -50,19 +51,16 @@ def _render_filter(flt: Filter, schema: IndexSchema) -> str:
     if isinstance(flt, str):
         return flt.strip() or "*"
     # Filters and schemas are immutable, and an application passes the same filter objects again
-    # (``Tag(f) == value`` is shared per field and value): checked and rendered once per pair.
-    # Each entry holds both, so no other object can take their ids while it is cached.
-    cached = _WHERE.get((id(schema), id(flt)))
-    if cached is not None and cached[0] is schema and cached[1] is flt:
-        return cached[2]
+    # (``Tag(f) == value`` is shared per field and value): checked and rendered once per pair,
+    # keyed by identity (hashing a filter tree costs more than rendering it). Each entry holds its
+    # filter, so no other object can take that id while it is cached.
+    cache = schema.memo("query.where")
+    cached = cache.get(id(flt))
+    if cached is not None and cached[0] is flt:
+        return cached[1]  # type: ignore[no-any-return]
     where = flt.render(schema.fields_by_name)  # checked, with each tag field's separator
-    if len(_WHERE) >= 1024:
-        _WHERE.clear()
-    _WHERE[id(schema), id(flt)] = (schema, flt, where)
+    memo_put(cache, id(flt), (flt, where))
     return where
-
-
-_WHERE: dict[tuple[int, int], tuple[IndexSchema, FilterExpression, str]] = {}
 
 
 def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
@@ -156,7 +154,6 @@ class VectorQuery(_Scores):
         where = _render_filter(self.filter, schema)
         names = None if self.return_fields is None else tuple(self.return_fields)
         settings = (
-            id(schema),
             self.vector_field,
             k,
             self.ef_runtime,
@@ -164,13 +161,11 @@ class VectorQuery(_Scores):
             names,
             self.return_vector,
         )
-        cached = _KNN_TEMPLATES.get(settings)
-        if cached is None or cached[0] is not schema:
-            if len(_KNN_TEMPLATES) >= 1024:
-                _KNN_TEMPLATES.clear()
-            template = self._knn_template(schema, k, where, names)
-            cached = _KNN_TEMPLATES[settings] = (schema, *template)
-        _, codec, head, tail = cached
+        cache = schema.memo("query.knn")
+        cached = cache.get(settings)
+        if cached is None:
+            cached = memo_put(cache, settings, self._knn_template(schema, k, where, names))
+        codec, head, tail = cached
         args = [*head, codec.encode(self.vector), *tail]
         if self.ids is not None:  # before the final LIMIT 0 k DIALECT 2
             args[-5:-5] = _in_keys(schema, self.ids)
@@ -205,11 +200,6 @@ class VectorQuery(_Scores):
             "DIALECT", DIALECT,
         ]  # fmt: skip
         return codec_for(schema, vf), head, tail
-
-
-#: `VectorQuery._knn_template` by (id(schema), settings); each entry holds its schema, so no other
-#: schema can take that id while it is cached (hashing a schema, every field, costs more).
-_KNN_TEMPLATES: dict[tuple[object, ...], tuple[IndexSchema, VectorCodec, list[Arg], list[Arg]]] = {}
 
 
 def _extras(vf: VectorField, return_vector: bool, *, distance: bool) -> list[str]:

@@ -94,10 +94,9 @@ class _Plan:
     the key prefix(es) to strip, the vector field's name, the storage, and the decoded field names
     of earlier replies (a dict lookup is cheaper than decoding the same name for every hit)."""
 
-    __slots__ = ("is_json", "names", "prefix", "prefixes", "schema", "vector", "vector_names")
+    __slots__ = ("is_json", "names", "prefix", "prefixes", "vector", "vector_names")
 
     def __init__(self, schema: IndexSchema) -> None:
-        self.schema = schema
         # `IndexSchema.id_from_key`'s prefixes: non-empty, longest first
         self.prefixes = [p for p in sorted(schema.key_prefixes, key=len, reverse=True) if p]
         self.prefix = self.prefixes[0] if len(self.prefixes) == 1 else None
@@ -108,17 +107,11 @@ class _Plan:
         self.names: dict[bytes, str] = {}  # field names as the replies send them -> decoded
 
 
-_PLANS: dict[int, _Plan] = {}
-
-
 def _plan(schema: IndexSchema) -> _Plan:
-    """Cached by identity: hashing a schema (all its fields, every time) costs more than the plan
-    saves. A cached plan holds its schema, so no other object can take that ``id`` meanwhile."""
-    plan = _PLANS.get(id(schema))
-    if plan is None or plan.schema is not schema:
-        if len(_PLANS) >= 64:
-            _PLANS.clear()
-        plan = _PLANS[id(schema)] = _Plan(schema)
+    memo = schema.memo("results")
+    plan: _Plan | None = memo.get("plan")
+    if plan is None:
+        plan = memo["plan"] = _Plan(schema)
     return plan
 
 

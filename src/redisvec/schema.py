@@ -388,6 +388,21 @@ class IndexSchema:
     def fields_by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 
+    def memo(self, kind: str) -> dict[Any, Any]:
+        """A cache for what ``kind`` (the deriving module's name for it: a reply-parsing plan,
+        query templates, rendered filters) derives from this schema on the hot path. A schema is
+        immutable, so nothing in it goes stale, and it goes away with the schema. Whoever keys it
+        with caller-supplied values bounds it (see `memo_put`)."""
+        memos = self._memos
+        found = memos.get(kind)
+        if found is None:
+            found = memos[kind] = {}
+        return found
+
+    @cached_property
+    def _memos(self) -> dict[str, dict[Any, Any]]:
+        return {}
+
     @cached_property
     def field_types(self) -> dict[str, str]:
         """Field name -> ``"text" | "tag" | "numeric" | "geo" | "vector"``."""
@@ -738,3 +753,12 @@ def _field_from_info(attr: Mapping[str, Any], storage: str) -> Field | None:
         stacklevel=3,
     )
     return None
+
+
+def memo_put(cache: dict[Any, Any], key: Any, value: Any, bound: int = 1024) -> Any:
+    """``cache[key] = value`` in a cache of at most ``bound`` entries (emptied when full: the
+    values it holds come back from the next queries); returns ``value``."""
+    if len(cache) >= bound:
+        cache.clear()
+    cache[key] = value
+    return value

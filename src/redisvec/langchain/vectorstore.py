@@ -37,7 +37,7 @@ from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
 from redisvec.query import RangeQuery, VectorQuery
 from redisvec.results import SearchResult, distance_to_similarity
-from redisvec.schema import Field, IndexSchema, VectorField
+from redisvec.schema import Field, IndexSchema, VectorField, memo_put
 
 __all__ = ["RedisVectorStore"]
 
@@ -96,7 +96,6 @@ class RedisVectorStore(VectorStore):
             hint="Use the index's settings, another index_name, or drop the index "
             "(drop_index()); to open an index made by another tool use from_existing_index().",
         )
-        self._rendered: tuple[IndexSchema | None, dict[Any, str]] = (None, {})
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -363,16 +362,14 @@ class RedisVectorStore(VectorStore):
             if schema is None:
                 return from_dict(flt, {})  # raises: no field is indexed yet
             # A dict filter as the query text the index's fields give it, translated and rendered
-            # once per distinct dict (~6 us a query), for as long as the schema stays the same.
-            cache = self._rendered
-            if cache[0] is not schema:
-                cache = self._rendered = (schema, {})
+            # once per distinct dict and schema (~6 us a query).
+            cache = schema.memo("langchain.filters")
             key = value_key(flt)
-            text = cache[1].get(key) if key is not None else None
+            text: str | None = cache.get(key) if key is not None else None
             if text is None:
                 text = from_dict(flt, schema.field_types).render(schema.fields_by_name)
-                if key is not None and len(cache[1]) < 256:
-                    cache[1][key] = text
+                if key is not None:
+                    memo_put(cache, key, text)
             return text
         raise TypeError(
             f"filter must be a dict (LangChain style), a redisvec FilterExpression or a query "

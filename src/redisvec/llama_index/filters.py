@@ -49,7 +49,7 @@ from llama_index.core.vector_stores.types import (
 from redisvec import conditions
 from redisvec.errors import FilterError
 from redisvec.filters import FilterExpression, value_key
-from redisvec.schema import Field, IndexSchema
+from redisvec.schema import Field, IndexSchema, memo_put
 
 __all__ = ["NOTHING", "OPERATORS_BY_TYPE", "Nothing", "Where", "to_filter_expression"]
 
@@ -111,23 +111,17 @@ def to_filter_expression(
         )
     aliases = dict(aliases or {})
     # Translated once per schema, aliases and filters (a query's filters are built anew for each
-    # query, but mostly from a few shapes and values): ~8 us a filtered query. Each entry holds its
-    # schema, so no other schema can take its id while it is cached.
+    # query, but mostly from a few shapes and values): ~8 us a filtered query.
     key = _key(filters)
-    settings = (id(schema), tuple(aliases.items()), key) if key is not None else None
-    cached = _TRANSLATED.get(settings) if settings is not None else None
-    if cached is not None and cached[0] is schema:
-        return cached[1]
+    settings = (tuple(aliases.items()), key) if key is not None else None
+    cache = schema.memo("llama_index.filters")
+    if settings is not None and settings in cache:
+        return cache[settings]  # type: ignore[no-any-return]
     filterable = {f.name: f for f in schema.fields if f.type != "vector"}
     where = _group(filters, filterable, aliases)
     if settings is not None:
-        if len(_TRANSLATED) >= 1024:
-            _TRANSLATED.clear()
-        _TRANSLATED[settings] = (schema, where)
+        memo_put(cache, settings, where)
     return where
-
-
-_TRANSLATED: dict[tuple[object, ...], tuple[IndexSchema, Where]] = {}
 
 
 def _key(item: object) -> object:
