@@ -28,6 +28,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
+from redisvec._pydantic import assemble, same_model
 from redisvec.connection import AsyncClient, ConnectionConfig, SyncClient, clients_from
 from redisvec.filters import FilterExpression, value_key
 from redisvec.index import AsyncSearchIndex, SearchIndex
@@ -609,29 +610,18 @@ def _document_builder() -> Callable[[str, str, dict[str, Any]], Document]:
     no extras, no private state) without its Python-level loop over the fields. That is pydantic's
     and LangChain's internals, so it is checked against a validated Document before use (same
     fields, values, order and fields-set); if anything differs, validation is used."""
-    new, set_ = object.__new__, object.__setattr__
     given = frozenset(("id", "metadata", "page_content"))
 
     def build(id: str, text: str, metadata: dict[str, Any]) -> Document:
-        doc = new(Document)
         fields = {"id": id, "metadata": metadata, "page_content": text, "type": "Document"}
-        set_(doc, "__dict__", fields)
-        set_(doc, "__pydantic_fields_set__", set(given))
-        set_(doc, "__pydantic_extra__", None)
-        set_(doc, "__pydantic_private__", None)
-        return doc
+        return assemble(Document, fields, set(given))
 
     def validate(id: str, text: str, metadata: dict[str, Any]) -> Document:
         return Document(id=id, page_content=text, metadata=metadata)
 
     try:
         ours, theirs = build("i", "t", {"k": [1]}), validate("i", "t", {"k": [1]})
-        if (
-            ours == theirs
-            and list(ours.__dict__.items()) == list(theirs.__dict__.items())
-            and ours.model_fields_set == theirs.model_fields_set
-            and ours.model_dump() == theirs.model_dump()
-        ):
+        if same_model(ours, theirs) and ours.model_dump() == theirs.model_dump():
             return build
     except Exception:  # the internals moved: the validated way
         pass

@@ -28,6 +28,7 @@ from llama_index.core.schema import (
     TextNode,
 )
 
+from redisvec._pydantic import assemble, same_model
 from redisvec.layout import StoredDocument, load_json
 
 __all__ = ["node_parts", "to_node"]
@@ -106,7 +107,6 @@ def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
 _Template = tuple[BaseNode, tuple[tuple[str, type], ...]]
 _TEMPLATES: dict[str, _Template] = {}
 _MAX_TEMPLATES = 256
-_new, _set = object.__new__, object.__setattr__
 
 
 def _template_key(node_json: str, id: str) -> str | None:
@@ -142,14 +142,9 @@ def _from_template(
 
 
 def _copy(template: BaseNode, update: dict[str, Any]) -> BaseNode:
-    node = _new(type(template))
     fields = template.__dict__.copy()
     fields.update(update)
-    _set(node, "__dict__", fields)
-    _set(node, "__pydantic_fields_set__", template.__pydantic_fields_set__ | update.keys())
-    _set(node, "__pydantic_extra__", None)
-    _set(node, "__pydantic_private__", None)
-    return node
+    return assemble(type(template), fields, template.__pydantic_fields_set__ | update.keys())
 
 
 def _copies_match() -> bool:
@@ -165,11 +160,7 @@ def _copies_match() -> bool:
         update: dict[str, Any] = {name: kind() for name, kind in empties}
         update.update(id_="j", text="u", metadata={"k": 1}, embedding=[0.5])
         ours, theirs = _copy(template, dict(update)), template.model_copy(update=dict(update))
-        return (
-            ours == theirs
-            and list(ours.__dict__.items()) == list(theirs.__dict__.items())
-            and ours.model_fields_set == theirs.model_fields_set
-        )
+        return same_model(ours, theirs)
     except Exception:  # pydantic's model state moved: no templates
         return False
 
