@@ -90,9 +90,11 @@ same time; a batch is packed by hiredis directly); query arguments, reply parsin
 rendering and the query vector's check are done once per schema or on the bytes already made;
 the adapters lost most of their per-document and per-hit Python work. Each change was measured
 before and after, interleaved, on the embedded server (cProfile / timeit / A-B scripts); the
-figures quoted below are from those measurements, the ratios from the tables above.
+figures quoted below are from those measurements; ratio ranges span this run and the one before
+it (96f9070, same code paths): cases near a threshold pass in one run and miss in the other, the
+run-to-run spread on this shared machine being about +-3%.
 
-- **Core ingestion:** at or above raw's pipelines on every case (it was 0.92-0.94x on FLAT).
+- **Core ingestion:** 0.98-1.05x raw's pipelines on every case (it was 0.92-0.94x on FLAT).
   Against the official integrations it passes on FLAT and misses on HNSW (~1.1x): there the
   server's graph insertion (~0.2-0.4 ms per document) bounds every client, and raw redis-py
   itself is only 1.11-1.13x langchain-redis in this run. Streaming hides the client's work
@@ -104,15 +106,15 @@ figures quoted below are from those measurements, the ratios from the tables abo
   raw is handed a numpy matrix. Per document there is also the record itself, the metadata JSON
   and, for LlamaIndex, the node JSON that makes nodes round-trip exactly. Client-side
   preparation per 1,000 384-d documents: LangChain 4.2 ms (was 11.4), LlamaIndex 8.9 ms (was
-  21.3). Against langchain-redis, which pays the same list conversion, the LangChain adapter
-  passes on FLAT; on HNSW the server bounds the adapters as it bounds the core.
+  21.3). Against langchain-redis, which pays the same list conversion, the LangChain adapter is
+  at 1.29-1.43x on FLAT; on HNSW the server bounds the adapters as it bounds the core.
 - **Core query p50 (1.02-1.11x raw; was 1.05-1.19x):** the core's client CPU per k=10 query is
   ~15 us above raw's unfiltered and ~19 us filtered (was 36-45 and 58): a frozen `VectorQuery`
   (~3 us), the query vector's type, shape and finiteness check (~3 us over `tobytes()`), the
   cached arguments (~2 us), typed `Hit`s (~3 us over raw's plain dicts), `_perform`'s error
   translation (~1-2 us). That is 1.05x of a 0.3 ms query; the rest of the gap, and the case to
   case spread (+-3% between runs), is noise around it.
-- **Adapter query p50 (LangChain 1.07-1.24x raw, LlamaIndex 1.17-1.69x):** client CPU per query
+- **Adapter query p50 (LangChain 1.06-1.24x raw, LlamaIndex 1.17-1.69x):** client CPU per query
   with the reply replayed: raw 12 us, LangChain 34 us (was 71), LlamaIndex 75 us (was 151). What
   is left is the frameworks' objects: a LangChain `Document` per hit (~2 us) and a LlamaIndex
   `TextNode` rebuilt from its stored JSON per hit (~4.4 us). Both adapters answer in 0.2-0.9x
@@ -122,7 +124,7 @@ figures quoted below are from those measurements, the ratios from the tables abo
   at module load), so concurrency can only overlap the client's CPU with the server's, on 2
   cores. Where the server's brute-force scan dominates (FLAT) raw itself gets 1.2-1.7x:
   server-bound. On HNSW the core and the LangChain adapter pass; the LlamaIndex adapter spends
-  more Python time per query (one core, the GIL) and is at ~2x.
+  more Python time per query (one core, the GIL) and is at 1.9-2.2x.
 - **float16 memory on 384/HNSW (0.56x; raw 0.55x):** the HNSW graph (neighbour lists,
   per-node metadata) does not shrink with the datatype. Server-side.
 - langchain-redis adds a text filter on `_index_name` to every query, so its HNSW queries run the
