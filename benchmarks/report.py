@@ -91,8 +91,9 @@ rendering and the query vector's check are done once per schema or on the bytes 
 the adapters lost most of their per-document and per-hit Python work. Each change was measured
 before and after, interleaved, on the embedded server (cProfile / timeit / A-B scripts); the
 figures quoted below are from those measurements; ratio ranges span this run and the one before
-it (96f9070, same code paths): cases near a threshold pass in one run and miss in the other, the
-run-to-run spread on this shared machine being about +-3%.
+it (96f9070, same code paths): cases near a threshold pass in one run and miss in the other. On
+this shared machine most ratios move by up to ~3% between runs, ingestion against the peers by up
+to ~10% (LangChain adapter vs langchain-redis on 1536/FLAT: 1.43x, then 1.29x).
 
 - **Core ingestion:** 0.98-1.05x raw's pipelines on every case (it was 0.92-0.94x on FLAT).
   Against the official integrations it passes on FLAT and misses on HNSW (~1.1x): there the
