@@ -105,6 +105,23 @@ class Variant:
         self.index_name: str = case["index"]
         self.prefix: str = case["prefix"]  # ends with ":"
 
+    def redisvec_store_options(self) -> dict[str, Any]:
+        """The settings both redisvec adapters' stores get: the same index, so that they differ
+        only in the framework around it."""
+        return {
+            "index_name": self.index_name,
+            "redis_url": self.url,
+            "key_prefix": self.prefix,
+            "metadata_schema": [
+                {"name": "category", "type": "tag"},
+                {"name": "year", "type": "numeric"},
+            ],
+            "algorithm": self.algo,
+            "datatype": self.dtype.upper(),
+            "distance_metric": "COSINE",
+            "dims": self.dims,
+        }
+
     def create(self) -> None:
         """Create the index / store (untimed) and build each input the library expects."""
 

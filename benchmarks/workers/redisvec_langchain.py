@@ -16,20 +16,7 @@ class RedisvecLangChain(LangChainVariant):
     packages = ("redisvec", "langchain-core", "redis", "hiredis", "numpy")
 
     def make_store(self, embeddings: Embeddings) -> Any:
-        return RedisVectorStore(
-            embeddings,
-            index_name=self.index_name,
-            redis_url=self.url,
-            key_prefix=self.prefix,
-            metadata_schema=[
-                {"name": "category", "type": "tag"},
-                {"name": "year", "type": "numeric"},
-            ],
-            algorithm=self.algo,
-            datatype=self.dtype.upper(),
-            distance_metric="COSINE",
-            dims=self.dims,
-        )
+        return RedisVectorStore(embeddings, **self.redisvec_store_options())
 
     def category_filter(self, category: str) -> Any:
         return {"category": category}

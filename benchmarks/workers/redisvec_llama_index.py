@@ -15,19 +15,7 @@ class RedisvecLlamaIndex(LlamaIndexVariant):
     packages = ("redisvec", "llama-index-core", "redis", "hiredis", "numpy")
 
     def make_store(self) -> Any:
-        return RedisVectorStore(
-            index_name=self.index_name,
-            redis_url=self.url,
-            key_prefix=self.prefix,
-            metadata_schema=[
-                {"name": "category", "type": "tag"},
-                {"name": "year", "type": "numeric"},
-            ],
-            algorithm=self.algo,
-            datatype=self.dtype.upper(),
-            distance_metric="COSINE",
-            dims=self.dims,
-        )
+        return RedisVectorStore(**self.redisvec_store_options())
 
     def range(self, qi: int, radius: float) -> Any:
         return self.store.query(self.query(qi, k=100), distance_threshold=radius)
