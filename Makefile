@@ -2,21 +2,49 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= langchain,llama-index,server,dev
+EXTRAS := --extra langchain --extra llama-index --extra server --extra dev
+# The reviewed test environment (every package pinned; `make lock` refreshes it).
+LOCK := requirements/dev.txt
+# The same environment with every runtime dependency at the lowest version pyproject.toml allows.
+LOWEST_LOCK := requirements/lowest.txt
+# uv installs the locks; its own version comes from the lock, so the installer is pinned too.
+UV_PIN = $(shell grep -m1 '^uv==' $(LOCK))
 
-.PHONY: install test lint unit integration demo test-reliability bench clean
+.PHONY: install lock lock-check test test-lowest test-latest lint unit integration demo test-reliability \
+	bench clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# A venv synced to a lock: exactly the locked packages, nothing else, then redisvec itself.
+define synced_venv
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet '$(UV_PIN)'
+	$(1)/bin/uv pip sync --quiet --python $(1)/bin/python $(2)
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python --no-deps -e .
+endef
 
-$(VENV)/.installed-$(EXTRAS): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+$(VENV)/.synced: $(LOCK) pyproject.toml
+	$(call synced_venv,$(VENV),$(LOCK))
 	touch $@
 
-install: $(VENV)/.installed-$(EXTRAS)
+install: $(VENV)/.synced
 
-lint: install
+# Re-resolve both locks from pyproject.toml (newest releases today), then review the diff and
+# commit it with `make test` and `make test-lowest` green.
+COMPILE = $(BIN)/uv pip compile --quiet --custom-compile-command "make lock" pyproject.toml $(EXTRAS)
+lock: install
+	$(COMPILE) --upgrade --universal --python-version 3.10 -o $(LOCK)
+	$(COMPILE) --upgrade --python-version 3.11 -c requirements/lowest-bounds.txt -o $(LOWEST_LOCK)
+
+# Fails when pyproject.toml asks for something the lock does not hold (a dependency added or a
+# bound raised without `make lock`). Keeps every pin the lock has; needs the package registry.
+lock-check: install
+	cp $(LOCK) $(VENV)/lock-check.txt
+	$(COMPILE) --universal --python-version 3.10 -o $(VENV)/lock-check.txt
+	diff -u $(LOCK) $(VENV)/lock-check.txt
+	cp $(LOWEST_LOCK) $(VENV)/lock-check.txt
+	$(COMPILE) --python-version 3.11 -c requirements/lowest-bounds.txt -o $(VENV)/lock-check.txt
+	diff -u $(LOWEST_LOCK) $(VENV)/lock-check.txt
+
+lint: lock-check
 	$(BIN)/ruff check conftest.py src tests integration_tests examples benchmarks
 	$(BIN)/ruff format --check conftest.py src tests integration_tests examples benchmarks
 	$(BIN)/mypy
@@ -28,9 +56,23 @@ integration: install
 	$(BIN)/pytest -q integration_tests -m "not reliability"
 
 # Everything, the reliability tests (faults, cluster, 20 s soak: about a minute) included, so that
-# .ci/run, which runs only `make test`, runs them too.
+# .ci/run, which runs `make test`, runs them too.
 test: lint
 	$(BIN)/pytest -q tests integration_tests
+
+# The published lower bounds, installed and tested (from a lock, so the result is reproducible).
+test-lowest:
+	$(call synced_venv,.venv-lowest,$(LOWEST_LOCK))
+	.venv-lowest/bin/pytest -q -p no:cacheprovider tests integration_tests -m "not reliability"
+
+# Whatever is newest today, no lock: tells early that a release breaks us. Not run by CI, whose
+# result must not change without a commit; run it before `make lock`.
+test-latest:
+	test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade uv
+	.venv-latest/bin/uv pip install --quiet --upgrade --refresh --python .venv-latest/bin/python \
+		-e '.[langchain,llama-index,server,dev]'
+	.venv-latest/bin/pytest -q -p no:cacheprovider tests integration_tests -m "not reliability"
 
 test-reliability: install
 	$(BIN)/pytest -q integration_tests -m reliability
@@ -42,13 +84,16 @@ TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 DEMO_ARGS ?=
 
-$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet $(TORCH_INDEX) '$(TORCH)'
-	$(BIN)/python -m pip install --quiet -e '.[demo]'
+# Its own venv: `make test` syncs .venv to the lock, which would remove the demo's model stack.
+DEMO_VENV := .venv-demo
+$(DEMO_VENV)/.installed: pyproject.toml
+	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet $(TORCH_INDEX) '$(TORCH)'
+	$(DEMO_VENV)/bin/python -m pip install --quiet -e '.[demo]'
 	touch $@
 
-demo: $(VENV)/.installed-demo
-	$(BIN)/python examples/support_bot.py $(DEMO_ARGS)
+demo: $(DEMO_VENV)/.installed
+	$(DEMO_VENV)/bin/python examples/support_bot.py $(DEMO_ARGS)
 
 # Side by side with raw redis-py and the official integrations (benchmarks/RESULTS.md). Creates
 # benchmarks/.venvs on first use (needs the package registry); BENCH_ARGS=--quick: a smoke test.
@@ -57,4 +102,4 @@ bench:
 	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEMO_VENV) .venv-lowest .venv-latest .mypy_cache .ruff_cache .pytest_cache

@@ -18,6 +18,7 @@ Replies are always bytes (``decode_responses=False``): vectors are binary.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import inspect
 import re
@@ -45,6 +46,7 @@ __all__ = [
     "SyncClient",
     "aping",
     "async_twin",
+    "check_client",
     "clients_from",
     "describe",
     "mask_url",
@@ -496,11 +498,8 @@ class Connections:
         if config is not None and (redis_url is not None or options):
             raise ValueError("pass either config= or redis_url=/options, not both")
         for c in (redis_client, async_client):
-            if c is not None and _decodes(c):
-                raise ValueError(
-                    f"{describe(c)} has decode_responses=True; redisvec stores binary vectors and "
-                    "needs decode_responses=False: build the client without it"
-                )
+            if c is not None:
+                check_client(c)
         if config is None and redis_client is None and async_client is None:
             valid = {f.name for f in fields(ConnectionConfig)}
             unknown = sorted(set(options) - valid)
@@ -571,9 +570,38 @@ def clients_from(
     )
 
 
-def _decodes(client: object) -> bool:
+def check_client(client: object) -> None:
+    """Refuse a client whose settings would corrupt what redisvec writes or reads.
+
+    - ``decode_responses=True``: vectors are binary and would not survive decoding.
+    - an ``encoding`` other than strict UTF-8: redisvec reads every reply as UTF-8, and the server's
+      text tokenizer and its JSON module read UTF-8 too, so text written as Latin-1 would be
+      tokenized wrongly and read back garbled. Refusing it here is the one behaviour that holds on
+      every redis-py version (how a client packs such text is redis-py's own business).
+    """
+    kwargs = _connection_kwargs(client)
+    if kwargs.get("decode_responses"):
+        raise ValueError(
+            f"{describe(client)} has decode_responses=True; redisvec stores binary vectors and "
+            "needs decode_responses=False: build the client without it"
+        )
+    encoding = str(kwargs.get("encoding", "utf-8"))
+    errors = str(kwargs.get("encoding_errors", "strict"))
+    try:
+        utf8 = codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        utf8 = False
+    if not utf8 or errors != "strict":
+        raise ValueError(
+            f"{describe(client)} has encoding={encoding!r}, encoding_errors={errors!r}; redisvec "
+            "reads and writes text as UTF-8 (so do the server's tokenizer and JSON module): build "
+            "the client with the defaults (encoding='utf-8', encoding_errors='strict')"
+        )
+
+
+def _connection_kwargs(client: object) -> Mapping[str, Any]:
     getter = getattr(client, "get_connection_kwargs", None)
     kwargs = getter() if callable(getter) else getattr(client, "connection_pool", None)
     if kwargs is not None and not isinstance(kwargs, Mapping):
         kwargs = getattr(kwargs, "connection_kwargs", {})
-    return bool((kwargs or {}).get("decode_responses"))
+    return kwargs or {}

@@ -29,7 +29,13 @@ import redis.asyncio.cluster as acluster
 import redis.cluster as scluster
 
 from redisvec._resp import normalize_info
-from redisvec.connection import AsyncClient, ConnectionFailedError, SyncClient, connection_error
+from redisvec.connection import (
+    AsyncClient,
+    ConnectionFailedError,
+    SyncClient,
+    check_client,
+    connection_error,
+)
 from redisvec.errors import (
     BatchWriteError,
     IndexNotFoundError,
@@ -155,6 +161,7 @@ class _IndexCore(Generic[ClientT]):
     """What both twins share: the schema, the client, and every non-I/O step."""
 
     def __init__(self, schema: IndexSchema, client: ClientT) -> None:
+        check_client(client)
         self.schema = schema
         self.client = client
 

@@ -37,16 +37,11 @@ T = TypeVar("T")
 
 
 def _packer(conn: Any) -> Callable[[Sequence[Command]], list[bytes]]:
-    """How ``conn`` packs a batch: hiredis's packer called directly where it spells the arguments
-    as the connection would (UTF-8, strict), which is most of the client's cost of a write
-    (redis-py's own wrapper looks at every argument again); the connection's otherwise."""
-    encoder = getattr(conn, "encoder", None)
-    if (
-        hiredis_pack_command is None
-        or encoder is None
-        or encoder.encoding.lower().replace("-", "").replace("_", "") != "utf8"
-        or encoder.encoding_errors != "strict"
-    ):
+    """How ``conn`` packs a batch: hiredis's packer called directly where it is installed (redis-py's
+    own wrapper looks at every argument again, which is most of the client's cost of a write), the
+    connection's otherwise. Both spell text as UTF-8: an index refuses any other client encoding
+    (`redisvec.connection.check_client`)."""
+    if hiredis_pack_command is None:
         return conn.pack_commands  # type: ignore[no-any-return]
 
     def pack(commands: Sequence[Command]) -> list[bytes]:
