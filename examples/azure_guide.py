@@ -24,7 +24,11 @@ import redis
 from redis.commands.search.field import TagField as RawTag
 from redis.commands.search.field import TextField as RawText
 from redis.commands.search.field import VectorField as RawVector
-from redis.commands.search.index_definition import IndexDefinition, IndexType
+
+try:
+    from redis.commands.search.index_definition import IndexDefinition, IndexType
+except ImportError:  # redis-py < 6 spells the module indexDefinition
+    from redis.commands.search.indexDefinition import IndexDefinition, IndexType  # type: ignore[no-redef]
 from redis.commands.search.query import Query
 
 from redisvec import RangeQuery, SearchIndex, Tag, VectorError, VectorQuery

@@ -175,6 +175,10 @@ def test_next_command_survives_a_server_restart() -> None:
         assert client.ping() is True
 
 
+@pytest.mark.skipif(
+    int(redis.__version__.split(".")[0]) < 8,
+    reason="redis-py < 8 takes a pooled connection outside its Retry: a restart is not retried",
+)
 async def test_command_during_a_restart_is_retried_until_the_server_is_back() -> None:
     server = LocalRedis().start()
     port = server.port

@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 import redis
 from redis.commands.search.field import TagField, TextField, VectorField
-from redis.commands.search.index_definition import IndexDefinition, IndexType
+
+try:
+    from redis.commands.search.index_definition import IndexDefinition, IndexType
+except ImportError:  # redis-py < 6 spells the module indexDefinition
+    from redis.commands.search.indexDefinition import IndexDefinition, IndexType  # type: ignore[no-redef]
 from redis.commands.search.query import Query
 
 from redisvec.filters import Tag

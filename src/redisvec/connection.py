@@ -141,6 +141,8 @@ class ConnectionConfig:
             # A URL query option (``?socket_timeout=3``) beats a default, not an explicit value.
             if name not in kw or getattr(self, name) != defaults[name]:
                 kw[name] = getattr(self, name)
+        if "protocol" in kw:  # redis-py < 8 leaves ``?protocol=2`` from a URL as the string "2"
+            kw["protocol"] = int(kw["protocol"])
         for name in (
             "username",
             "password",
