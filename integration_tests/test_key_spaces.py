@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 import redis
+from _langchain_support import TableEmbeddings
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 
-from integration_tests._langchain_support import TableEmbeddings
 from redisvec import FilterQuery, IndexSchema, KeySpaceError, SearchIndex, TextField, VectorField
 from redisvec.errors import SchemaError
 from redisvec.langchain import RedisVectorStore as LangChainStore
