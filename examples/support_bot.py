@@ -231,7 +231,7 @@ class Bot:
         self.lc_embeddings = LangChainEmbeddings(cached)
         self.flat_name = f"{self.index_name}_flat"
 
-        def langchain_store(index_name: str, algorithm: str) -> LangChainStore:
+        def langchain_store(index_name: str, algorithm: str, **options: Any) -> LangChainStore:
             return LangChainStore(
                 self.lc_embeddings,
                 index_name=index_name,
@@ -241,11 +241,12 @@ class Bot:
                 algorithm=algorithm,
                 key_prefix=self.prefix,
                 dims=self.dims,
+                **options,
             )
 
         # Two indexes over the same keys: HNSW (what the bot uses) and FLAT (exact, the truth).
         self.lc = langchain_store(self.index_name, "HNSW")
-        self.lc_flat = langchain_store(self.flat_name, "FLAT")
+        self.lc_flat = langchain_store(self.flat_name, "FLAT", allow_shared_prefix=True)
         self.li = LlamaIndexStore(
             index_name=self.index_name,
             redis_client=self.client,
@@ -314,7 +315,7 @@ class Bot:
             flat = SearchIndex(
                 dataclasses.replace(schema.with_fields(exact), name=self.flat_name), self.client
             )
-            flat.create()
+            flat.create(allow_shared_prefix=True)  # the same documents, on purpose
         _wait_indexed(flat, len(self.passages))
         return loaded
 

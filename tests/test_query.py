@@ -132,7 +132,7 @@ def test_ids_restrict_every_search_to_those_keys() -> None:
         assert args[-2:] == ["DIALECT", 2]
         assert "INKEYS" not in type(q)(**{**q.__dict__, "ids": None}).to_args(schema())
     assert FilterQuery(ids=[]).to_args(schema())[2:4] == ["INKEYS", 0]  # no record
-    with pytest.raises(ValueError, match="list of record ids"):
+    with pytest.raises(TypeError, match=r"ids must be a list of ids.*pass \[.a.\]"):
         FilterQuery(ids="a").to_args(schema())
 
 

@@ -19,6 +19,8 @@ from redisvec.schema import (
     TagField,
     TextField,
     VectorField,
+    check_id_list,
+    shared_key_spaces,
 )
 
 HASH = IndexSchema(
@@ -101,12 +103,15 @@ def test_keys_and_prefixes() -> None:
     assert plain.key_prefixes == ("docs:",)
     assert plain.key("1") == "docs:1"
     redisvl_style = IndexSchema("i", prefixes=("doc",), fields=(TagField("a"),))
-    assert redisvl_style.prefixes == ("doc",)  # kept as given
-    assert redisvl_style.key_prefix == "doc:"  # but never over-matching on the wire
+    assert redisvl_style.prefixes == ("doc:",)  # never over-matching (doc* takes document:1)
+    assert redisvl_style == IndexSchema("i", prefixes=("doc:",), fields=(TagField("a"),))
+    assert redisvl_style.key_prefix == "doc:"
     assert redisvl_style.ft_create_args()[3:6] == ["PREFIX", "1", "doc:"]
+    assert redisvl_style.to_dict()["index"]["prefix"] == "doc"  # as redisvl files spell it
     llama = IndexSchema("l", prefixes="llama/vector", key_separator="_", fields=(TagField("a"),))
-    assert llama.prefixes == ("llama/vector",)
+    assert llama.prefixes == ("llama/vector_",)
     assert llama.key("n1") == "llama/vector_n1"
+    assert IndexSchema.from_dict(llama.to_dict()) == llama
     every_key = IndexSchema("e", prefixes=("",), fields=(TagField("a"),))
     assert every_key.key("k") == "k"
     assert HASH.id_from_key("doc:a:b") == "a:b"
@@ -307,6 +312,47 @@ def test_new_datatypes_and_svs_are_accepted() -> None:
         assert VectorField("v", dims=2, datatype=datatype).datatype == datatype.lower()
     svs = VectorField("v", dims=2, algorithm="SVS-vamana", compression="leanvec4X8", reduce=1)
     assert (svs.algorithm, svs.compression) == ("svs-vamana", "LeanVec4x8")
+
+
+def test_prefixes_read_back_exactly_and_ids_round_trip() -> None:
+    """13.6 / 13.9: a prefix read from FT.INFO is kept as the server has it; ids round-trip."""
+
+    def info(*prefixes: bytes) -> list[Any]:
+        return [
+            b"index_name", b"i", b"index_definition",
+            [b"key_type", b"HASH", b"prefixes", list(prefixes)],
+            b"attributes", [[b"identifier", b"t", b"attribute", b"t", b"type", b"TAG",
+                             b"SEPARATOR", b","]],
+        ]  # fmt: skip
+
+    ours = IndexSchema.from_info(info(b"docs:"))
+    assert ours == IndexSchema("i", prefixes=("docs",), fields=(TagField("t"),))
+    assert ours.key_separator == ":"
+    for raw, prefix in ((b"name/vector", "name/vector"), (b"", ""), (b"kb_", "kb_")):
+        foreign = IndexSchema.from_info(info(raw))
+        assert foreign.prefixes == (prefix,)
+        assert foreign.key_separator == ""
+        for key in (prefix + "_abc", prefix + ":x", prefix + "x/y:z"):
+            assert foreign.key(foreign.id_from_key(key)) == key
+        assert foreign.id_from_key(prefix + "x") == "x"
+        assert IndexSchema.from_dict(foreign.to_dict()) == foreign
+    # a prefix that is only the separator, or ends with it twice, survives the dict layout
+    for given in (":", "doc::"):
+        schema = IndexSchema("i", prefixes=(given,), fields=(TagField("t"),))
+        assert schema.prefixes == (given,)
+        assert IndexSchema.from_dict(schema.to_dict()) == schema
+
+
+def test_shared_key_spaces_and_id_lists() -> None:
+    assert shared_key_spaces(["kb:"], ["kb:staging:"]) == [("kb:", "kb:staging:")]
+    assert shared_key_spaces(["kb:staging:"], ["kb:"]) == [("kb:staging:", "kb:")]
+    assert shared_key_spaces(["kb:"], ["kb2:", "k_b:"]) == []
+    assert shared_key_spaces(["a:"], [""]) == [("a:", "")]
+    for bad in ("12", b"12"):
+        with pytest.raises(TypeError, match=r"node_ids must be a list of ids.*pass \["):
+            check_id_list(bad, "node_ids")
+    check_id_list(["12"], "ids")
+    check_id_list(None, "ids")
 
 
 # -- differences ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ __all__ = [
     "BatchWriteError",
     "FilterError",
     "IndexNotFoundError",
+    "KeySpaceError",
     "PermissionDeniedError",
     "QueryTimeoutError",
     "RedisVecError",
@@ -42,6 +43,17 @@ class FilterError(RedisVecError, ValueError):
 
 class SchemaMismatchError(RedisVecError, ValueError):
     """An existing index disagrees with the schema that was asked for."""
+
+
+class KeySpaceError(RedisVecError, ValueError):
+    """Two indexes would cover the same keys, or an index would cover every key.
+
+    Two indexes whose prefixes overlap (``kb:`` and ``kb:staging:``) both index every document
+    under the longer one: each searches the other's documents, and dropping one with its
+    documents deletes the other's. Creating such an index, or dropping one with its documents
+    while another covers some of them, is refused unless asked for (``allow_shared_prefix=True``
+    / ``force=True``). The message names both indexes and their prefixes.
+    """
 
 
 class IndexNotFoundError(RedisVecError, LookupError):

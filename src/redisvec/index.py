@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import re
 import time
+import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -39,6 +40,7 @@ from redisvec.connection import (
 from redisvec.errors import (
     BatchWriteError,
     IndexNotFoundError,
+    KeySpaceError,
     PermissionDeniedError,
     SchemaMismatchError,
     SearchUnavailableError,
@@ -49,7 +51,7 @@ from redisvec.pipelining import AsyncBatchWriter, BatchWriter
 from redisvec.query import CountQuery, FilterQuery, Query, codec_for
 from redisvec.records import PreparedRecord, chunks, prepare_records
 from redisvec.results import SearchResult, decode_hash, parse_search_reply
-from redisvec.schema import IndexSchema
+from redisvec.schema import IndexSchema, check_id_list, shared_key_spaces
 
 __all__ = ["AsyncSearchIndex", "IndexInfo", "SearchIndex"]
 
@@ -333,19 +335,22 @@ class _IndexCore(Generic[ClientT]):
     def _check_schema_op(self) -> Op[None]:
         self._check_info((yield _Call(("FT.INFO", self.name))))
 
-    def _create_op(self, exist_ok: bool, overwrite: bool, drop_documents: bool) -> Op[None]:
+    def _create_op(
+        self, exist_ok: bool, overwrite: bool, drop_documents: bool, allow_shared_prefix: bool
+    ) -> Op[None]:
         try:
             info = yield _Call(("FT.INFO", self.name))
         except IndexNotFoundError:
             pass
         else:  # it exists; its FT.INFO is all the schema check needs
             if overwrite:
-                yield from self._drop_op(drop_documents, 60.0)
+                yield from self._drop_op(drop_documents, 60.0, force=False)
             elif exist_ok:
                 self._check_info(info)
                 return
             else:
                 raise SchemaMismatchError(f"index {self.name!r} already exists (exist_ok=False)")
+        yield from self._check_key_space_op(allow_shared_prefix)
         try:
             yield _Call(("FT.CREATE", *self.schema.ft_create_args()))
         except redis.ResponseError as exc:
@@ -354,12 +359,71 @@ class _IndexCore(Generic[ClientT]):
                 raise
             yield from self._check_schema_op()
 
-    def _drop_op(self, delete_documents: bool, timeout: float) -> Op[None]:
+    def _other_indexes_op(self) -> Op[list[tuple[str, tuple[str, ...]]]]:
+        """``(name, prefixes)`` of every other index on the server (FT._LIST, then FT.INFO each).
+        Where the server or the ACL user refuses the listing, a warning and none."""
+        try:
+            listed = yield _Call(("FT._LIST",))
+        except (redis.ResponseError, PermissionDeniedError, SearchUnavailableError) as exc:
+            warnings.warn(
+                f"cannot list the server's indexes ({exc}), so index {self.name!r} was not "
+                "checked for key prefixes shared with other indexes",
+                stacklevel=4,
+            )
+            return []
+        found = []
+        for raw in listed:
+            name = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if name == self.name:
+                continue
+            try:
+                info = yield _Call(("FT.INFO", name))
+            except (redis.ResponseError, IndexNotFoundError, PermissionDeniedError):
+                continue  # dropped since the listing, or not visible to this ACL user
+            found.append((name, _prefixes(info)))
+        return found
+
+    def _check_key_space_op(self, allow_shared_prefix: bool) -> Op[None]:
+        """Before creating: no empty prefix, and (unless allowed) no other index whose key space
+        contains or is contained by this one's."""
+        prefixes = self.schema.prefixes
+        if "" in prefixes:
+            raise KeySpaceError(
+                f"index {self.name!r}: the key prefix '' covers every key in the database, so "
+                "the index would take in (and drop with its documents) every other application's "
+                f"hashes; give a prefix such as {self.name + ':'!r}"
+            )
+        if allow_shared_prefix:
+            return
+        clashes = _clashes(prefixes, (yield from self._other_indexes_op()))
+        if clashes:
+            raise KeySpaceError(
+                f"index {self.name!r} (prefixes {list(prefixes)}) would share keys with "
+                f"{clashes}: each index would search the other's documents, and dropping either "
+                "with its documents would delete the other's. Use a prefix outside the other "
+                "index's key space, or pass allow_shared_prefix=True if both indexes are meant to "
+                "cover the same documents"
+            )
+
+    def _drop_op(self, delete_documents: bool, timeout: float, force: bool = False) -> Op[None]:
         with contextlib.suppress(IndexNotFoundError):
             if delete_documents:  # DD skips documents the background scan has not reached yet
+                info = yield from self._info_op()
+                if not force:
+                    ours = _prefixes(info.raw)
+                    clashes = _clashes(ours, (yield from self._other_indexes_op()))
+                    if clashes:
+                        raise KeySpaceError(
+                            f"dropping index {self.name!r} (prefixes {list(ours)}) with its "
+                            f"documents would delete documents that {clashes} also cover(s); "
+                            "nothing was dropped. Drop it without its documents "
+                            "(delete_documents=False), or pass force=True to delete every "
+                            "document it covers"
+                        )
                 deadline = time.monotonic() + timeout
-                while (yield from self._info_op()).indexing and time.monotonic() < deadline:
+                while info.indexing and time.monotonic() < deadline:
                     yield _Sleep(0.02)
+                    info = yield from self._info_op()
             yield _Call(("FT.DROPINDEX", self.name, *(["DD"] if delete_documents else [])))
 
     def _load_op(
@@ -466,6 +530,21 @@ class _IndexCore(Generic[ClientT]):
         )
 
 
+def _prefixes(info_reply: Any) -> tuple[str, ...]:
+    """The key prefixes of an index, from its FT.INFO reply (no prefix: every key, ``""``)."""
+    definition = normalize_info(info_reply).get("index_definition") or {}
+    return tuple(str(p) for p in definition.get("prefixes") or ("",))
+
+
+def _clashes(ours: Sequence[str], others: Sequence[tuple[str, tuple[str, ...]]]) -> str:
+    """The other indexes whose key spaces overlap ``ours``, named with their prefixes."""
+    return ", ".join(
+        f"index {name!r} (prefixes {list(theirs)})"
+        for name, theirs in others
+        if shared_key_spaces(ours, theirs)
+    )
+
+
 def _denied(failed: list[tuple[str, BaseException]]) -> list[BaseException]:
     return [e for _, e in failed if isinstance(e, redis.exceptions.NoPermissionError)]
 
@@ -555,19 +634,32 @@ class SearchIndex(_IndexCore[SyncClient]):
         return self._run(self._exists_op())
 
     def create(
-        self, *, exist_ok: bool = True, overwrite: bool = False, drop_documents: bool = False
+        self,
+        *,
+        exist_ok: bool = True,
+        overwrite: bool = False,
+        drop_documents: bool = False,
+        allow_shared_prefix: bool = False,
     ) -> None:
         """Create the index. An existing one is kept if it agrees with the schema (``exist_ok``),
-        replaced with ``overwrite`` (its documents too with ``drop_documents``), or an error."""
-        self._run(self._create_op(exist_ok, overwrite, drop_documents))
+        replaced with ``overwrite`` (its documents too with ``drop_documents``), or an error.
 
-    def drop(self, *, delete_documents: bool = False, timeout: float = 60.0) -> None:
+        A new index must not share keys with another index on the server (`KeySpaceError`
+        naming both), unless ``allow_shared_prefix`` (two indexes meant to cover the same
+        documents, e.g. an HNSW and a FLAT index over one corpus); the prefix ``""`` is refused."""
+        self._run(self._create_op(exist_ok, overwrite, drop_documents, allow_shared_prefix))
+
+    def drop(
+        self, *, delete_documents: bool = False, timeout: float = 60.0, force: bool = False
+    ) -> None:
         """Drop the index; with ``delete_documents`` also every document it indexes.
 
         ``FT.DROPINDEX DD`` deletes only documents already indexed: a document still waiting for
         the background scan (after a create over existing data) would survive, so this waits for
-        the scan to finish first (up to ``timeout`` seconds)."""
-        self._run(self._drop_op(delete_documents, timeout))
+        the scan to finish first (up to ``timeout`` seconds). With ``delete_documents``, while
+        another index covers some of the same keys, nothing is dropped (`KeySpaceError` naming
+        it) unless ``force``."""
+        self._run(self._drop_op(delete_documents, timeout, force))
 
     def info(self) -> IndexInfo:
         return self._run(self._info_op())
@@ -596,10 +688,12 @@ class SearchIndex(_IndexCore[SyncClient]):
 
     def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
         """The stored fields of each id (None where missing), in order; vectors decoded."""
+        check_id_list(ids, "ids")
         return self._run(self._fetch_op(ids))
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete records by id; returns how many existed."""
+        check_id_list(ids, "ids")
         return self._delete_keys([self.schema.key(i) for i in ids])
 
     def _delete_keys(self, keys: Sequence[str]) -> int:
@@ -708,12 +802,19 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         return await self._run(self._exists_op())
 
     async def create(
-        self, *, exist_ok: bool = True, overwrite: bool = False, drop_documents: bool = False
+        self,
+        *,
+        exist_ok: bool = True,
+        overwrite: bool = False,
+        drop_documents: bool = False,
+        allow_shared_prefix: bool = False,
     ) -> None:
-        await self._run(self._create_op(exist_ok, overwrite, drop_documents))
+        await self._run(self._create_op(exist_ok, overwrite, drop_documents, allow_shared_prefix))
 
-    async def drop(self, *, delete_documents: bool = False, timeout: float = 60.0) -> None:
-        await self._run(self._drop_op(delete_documents, timeout))
+    async def drop(
+        self, *, delete_documents: bool = False, timeout: float = 60.0, force: bool = False
+    ) -> None:
+        await self._run(self._drop_op(delete_documents, timeout, force))
 
     async def info(self) -> IndexInfo:
         return await self._run(self._info_op())
@@ -734,9 +835,11 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         return await self._run(self._load_op(records, ids, id_field, keys, ttl, batch_size))
 
     async def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        check_id_list(ids, "ids")
         return await self._run(self._fetch_op(ids))
 
     async def delete(self, ids: Sequence[str]) -> int:
+        check_id_list(ids, "ids")
         return await self._delete_keys([self.schema.key(i) for i in ids])
 
     async def _delete_keys(self, keys: Sequence[str]) -> int:

@@ -31,7 +31,8 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from redisvec.errors import SchemaError
+from redisvec.errors import KeySpaceError, SchemaError
+from redisvec.filters import _TAG_TRIM, _UNQUERYABLE
 from redisvec.results import Hit, distance_to_similarity
 from redisvec.schema import (
     Field,
@@ -43,7 +44,13 @@ from redisvec.schema import (
     VectorField,
 )
 
-__all__ = ["TAG_SEPARATOR", "DocumentLayout", "StoredDocument", "metadata_fields"]
+__all__ = [
+    "TAG_SEPARATOR",
+    "DocumentLayout",
+    "StoredDocument",
+    "check_doc_id",
+    "metadata_fields",
+]
 
 TAG_SEPARATOR = "\x1f"
 
@@ -140,6 +147,13 @@ class DocumentLayout:
         datatype: str = "float32",
         vector_options: Mapping[str, Any] | None = None,
     ) -> IndexSchema:
+        if key_prefix == "":
+            raise KeySpaceError(
+                f"index {index_name!r}: key_prefix='' covers every key in the database, so the "
+                "index would take in (and drop with its documents) every other application's "
+                f"hashes; give a prefix such as {index_name + ':'!r} (or leave it out: the index "
+                "name is the default)"
+            )
         clash = sorted(f.name for f in self.indexed if f.name in self.reserved)
         if clash:
             raise SchemaError(
@@ -216,6 +230,10 @@ class DocumentLayout:
             if name and values is not None
         ]
         indexed = [(f.name, f.type) for f in self.indexed]
+        if self.doc_id_field and doc_ids is not None:
+            for doc_id in doc_ids:
+                if doc_id is not None:
+                    check_doc_id(doc_id)
         records = []
         for i, (text, vector, metadata) in enumerate(zip(texts, vectors, metadatas, strict=True)):
             if type(metadata) is not dict:
@@ -307,6 +325,29 @@ class DocumentLayout:
             distance=distance,
             similarity=None if distance is None else distance_to_similarity(distance, metric),
         )
+
+
+def check_doc_id(doc_id: str) -> None:
+    """Refuse a document id (LlamaIndex ``ref_doc_id``) that the tag index cannot match exactly.
+
+    The server trims whitespace from tag values when it indexes them, and cannot match control
+    characters at all: ``"doc "`` would be deleted by, and delete with, ``"doc"`` and ``" doc"``,
+    and ``"doc\x01"`` could never be deleted. Checked where it is written and where it is looked
+    up, so a stored document id is always exactly the one its nodes are deleted by."""
+    if not doc_id:
+        problem = "is empty"
+    elif doc_id.strip(_TAG_TRIM) != doc_id:
+        problem = "starts or ends with whitespace"
+    elif _UNQUERYABLE.search(doc_id):
+        problem = "contains a control character"
+    else:
+        return
+    raise SchemaError(
+        f"document id (ref_doc_id) {doc_id!r} {problem}, which the server's tag index cannot "
+        "match exactly (it trims whitespace and cannot match control characters), so its nodes "
+        "could not be deleted by it without also deleting, or missing, others; strip or replace "
+        "those characters in the document id"
+    )
 
 
 def _indexed_value(record: dict[str, Any], name: str, kind: str, value: Any) -> None:

@@ -33,7 +33,9 @@ class ManagedIndex:
     fix it); ``use_index_fields`` reads an existing index with its own fields (so filters can use
     every field it indexes) instead of the layout asked for; ``overwrite`` drops an existing index
     and its documents once, at the first contact with the server; ``existing_only`` (set after
-    opening an index by name) makes a vanished index an error instead of a new one.
+    opening an index by name) makes a vanished index an error instead of a new one;
+    ``allow_shared_prefix`` lets the index it creates share keys with another index (see
+    `SearchIndex.create`).
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class ManagedIndex:
         hint: str = "",
         use_index_fields: bool = True,
         overwrite: bool = False,
+        allow_shared_prefix: bool = False,
         **options: Any,
     ) -> None:
         self.connections = connections
@@ -57,6 +60,7 @@ class ManagedIndex:
         self.use_index_fields = use_index_fields
         self.existing_only = False
         self._overwrite = overwrite
+        self.allow_shared_prefix = allow_shared_prefix
         self.schema: IndexSchema | None = None
         self._sync: SearchIndex | None = None
         self._async: AsyncSearchIndex | None = None
@@ -154,7 +158,9 @@ class ManagedIndex:
                 SearchIndex(drop, client).drop(delete_documents=True)
             if create is not None:
                 # exist_ok: an index a concurrent writer just created is checked and adopted.
-                SearchIndex(create, client).create(exist_ok=True)
+                SearchIndex(create, client).create(
+                    exist_ok=True, allow_shared_prefix=self.allow_shared_prefix
+                )
                 self.use(create, self.requested)
             if self.schema is None:
                 return None
@@ -176,22 +182,25 @@ class ManagedIndex:
             if drop is not None:
                 await AsyncSearchIndex(drop, client).drop(delete_documents=True)
             if create is not None:
-                await AsyncSearchIndex(create, client).create(exist_ok=True)
+                await AsyncSearchIndex(create, client).create(
+                    exist_ok=True, allow_shared_prefix=self.allow_shared_prefix
+                )
                 self.use(create, self.requested)
             if self.schema is None:
                 return None
         index = self._async = AsyncSearchIndex(self.schema, self.connections.async_)
         return index
 
-    def drop(self, *, delete_documents: bool = True) -> None:
-        """Drop the index (by default with its documents); the next write creates it again."""
+    def drop(self, *, delete_documents: bool = True, force: bool = False) -> None:
+        """Drop the index (by default with its documents); the next write creates it again.
+        ``force``: see `SearchIndex.drop` (documents another index also covers)."""
         index = self.index()
         if index is not None:
-            index.drop(delete_documents=delete_documents)
+            index.drop(delete_documents=delete_documents, force=force)
         self.forget()
 
-    async def adrop(self, *, delete_documents: bool = True) -> None:
+    async def adrop(self, *, delete_documents: bool = True, force: bool = False) -> None:
         index = await self.aindex()
         if index is not None:
-            await index.drop(delete_documents=delete_documents)
+            await index.drop(delete_documents=delete_documents, force=force)
         self.forget()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from redisvec.codec import VectorCodec, VectorLike
 from redisvec.errors import SchemaError
 from redisvec.filters import FilterExpression
-from redisvec.schema import memo_put
+from redisvec.schema import check_id_list, memo_put
 
 if TYPE_CHECKING:
     from redisvec.schema import IndexSchema, VectorField
@@ -107,8 +107,7 @@ def _in_keys(schema: IndexSchema, ids: Sequence[str] | None) -> list[Arg]:
     record; an empty list: none."""
     if ids is None:
         return []
-    if isinstance(ids, (str, bytes)):
-        raise ValueError(f"ids must be a list of record ids, got the string {ids!r}")
+    check_id_list(ids, "ids")
     keys = [schema.key(i) for i in dict.fromkeys(ids)]
     return ["INKEYS", len(keys), *keys]
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from redisvec.errors import SchemaError
 from redisvec.filters import to_tag_text
 from redisvec.query import codec_for
+from redisvec.schema import check_id_list
 
 if TYPE_CHECKING:
     from redisvec.schema import Field, IndexSchema
@@ -161,6 +162,7 @@ def prepare_records(
     """Validate and encode ``records`` for ``schema``; raises before anything could be written."""
     count = len(records)
     for name, given in (("ids", ids), ("keys", keys)):
+        check_id_list(given, name)
         if given is not None and len(given) != count:
             raise ValueError(f"{len(given)} {name} for {count} records; pass one per record")
     if keys is not None:

@@ -20,6 +20,7 @@ import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, fields, replace
+from dataclasses import field as dataclass_field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -324,13 +325,24 @@ def _with_separator(prefix: str, separator: str) -> str:
     return prefix if not prefix or prefix.endswith(separator) else prefix + separator
 
 
+def _without_separator(prefix: str, separator: str) -> str:
+    """The prefix as redisvl files spell it (``doc`` for ``doc:``), when that reads back the same."""
+    bare = prefix[: -len(separator)] if separator and prefix.endswith(separator) else prefix
+    return bare if bare and _with_separator(bare, separator) == prefix else prefix
+
+
 @dataclass(frozen=True)
 class IndexSchema:
     """An index: name, key prefixes, storage (``"hash"`` or ``"json"``) and fields.
 
-    ``prefixes`` are kept as given (``"doc"`` as in redisvl files, or ``"doc:"``). On the wire and
-    in keys each one ends with ``key_separator``: a prefix without it over-matches (``PREFIX 1
-    doc`` also indexes ``document:1``). With no prefixes the index name is the prefix.
+    ``prefixes`` end with ``key_separator``: a prefix given without it (``"doc"``, as in redisvl
+    files) gets it appended, because a bare prefix over-matches (``PREFIX 1 doc`` also indexes
+    ``document:1``). With no prefixes the index name is the prefix. So ``prefixes`` are the key
+    spaces exactly as on the wire, and a schema read back from the server (`from_info`) equals the
+    one that created it. ``key_separator`` is not compared: once in the prefixes, it has no other
+    effect on keys. An index made by another tool with a prefix that does not end with the
+    separator is read with that exact prefix and ``key_separator=""`` (see `from_info`), so its
+    ids round-trip.
 
     A field's ``path`` is where its value lives: a JSON path on JSON storage (default
     ``$.<name>``), the hash field name on HASH storage (default ``<name>``); when it differs from
@@ -340,21 +352,22 @@ class IndexSchema:
     name: str
     _: KW_ONLY
     prefixes: tuple[str, ...] = ()
-    key_separator: str = ":"
+    key_separator: str = dataclass_field(default=":", compare=False)
     storage: str = "hash"
     fields: tuple[Field, ...]
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise SchemaError(f"the index name must be a non-empty string, got {self.name!r}")
-        prefixes = (self.prefixes,) if isinstance(self.prefixes, str) else tuple(self.prefixes)
-        if not all(isinstance(p, str) for p in prefixes):
-            raise SchemaError(f"index {self.name!r}: prefixes must be strings, got {prefixes!r}")
-        object.__setattr__(self, "prefixes", prefixes)
         if not isinstance(self.key_separator, str):
             raise SchemaError(
                 f"index {self.name!r}: key_separator must be a string, got {self.key_separator!r}"
             )
+        prefixes = (self.prefixes,) if isinstance(self.prefixes, str) else tuple(self.prefixes)
+        if not all(isinstance(p, str) for p in prefixes):
+            raise SchemaError(f"index {self.name!r}: prefixes must be strings, got {prefixes!r}")
+        prefixes = tuple(_with_separator(p, self.key_separator) for p in prefixes or (self.name,))
+        object.__setattr__(self, "prefixes", prefixes)
         storage = self.storage.lower() if isinstance(self.storage, str) else self.storage
         if storage not in ("hash", "json"):
             raise SchemaError(
@@ -442,10 +455,8 @@ class IndexSchema:
 
     @property
     def key_prefixes(self) -> tuple[str, ...]:
-        """The prefixes as sent to the server: each ends with ``key_separator``."""
-        return tuple(
-            _with_separator(p, self.key_separator) for p in (self.prefixes or (self.name,))
-        )
+        """The prefixes as sent to the server (`prefixes`: each ends with ``key_separator``)."""
+        return self.prefixes
 
     @property
     def key_prefix(self) -> str:
@@ -480,8 +491,7 @@ class IndexSchema:
     ) -> list[tuple[str, object, object]]:
         """What makes index ``other`` unusable for this schema, as ``(what, ours, theirs)``.
 
-        Compared: storage, key prefixes (both read with our separator, which the server does not
-        record), the vector field (name, dims, distance metric, datatype, algorithm) and each
+        Compared: storage, key prefixes (as on the wire), the vector field (name, dims, distance metric, datatype, algorithm) and each
         other field of this schema, or only those named in ``fields``: it must be indexed by
         ``other`` with the same type (``theirs`` is None when it is not indexed). A filter on a
         field the index does not index would fail, or match nothing; options such as SORTABLE
@@ -494,10 +504,7 @@ class IndexSchema:
                 out.append((what, ours, theirs))
 
         check("storage", self.storage, other.storage)
-        theirs_prefixes = tuple(
-            _with_separator(p, self.key_separator) for p in (other.prefixes or (other.name,))
-        )
-        check("prefixes", self.key_prefixes, theirs_prefixes)
+        check("prefixes", self.prefixes, other.prefixes)
         if self.vector_fields:
             ours = self.vector_field
             theirs = other.fields_by_name.get(ours.name)
@@ -528,7 +535,10 @@ class IndexSchema:
         """Rebuild a schema from a raw ``FT.INFO`` reply (RESP2 or RESP3).
 
         FT.INFO does not report EF_RUNTIME, EPSILON, BLOCK_SIZE or INITIAL_CAP (search 2.10), nor
-        the key separator: those come back as None / ``key_separator``. M and EF_CONSTRUCTION are
+        the key separator: those come back as None / ``key_separator``. Prefixes are kept exactly
+        as the server has them: when one does not end with ``key_separator`` (another tool's
+        index, e.g. ``llama_index/vector``, or ``""``: every key), the schema's separator is
+        ``""``, so that ``key(id_from_key(k)) == k`` for every key the index covers. M and EF_CONSTRUCTION are
         always reported; their server defaults (16, 200) come back as None. Field types redisvec
         does not model (e.g. GEOSHAPE) are left out; NOINDEX, UNF, WITHSUFFIXTRIE and PHONETIC
         are not kept.
@@ -536,7 +546,9 @@ class IndexSchema:
         info = normalize_info(info_reply)
         definition = info.get("index_definition") or {}
         storage = str(definition.get("key_type", "HASH")).lower()
-        prefixes = tuple(str(p) for p in definition.get("prefixes") or ())
+        prefixes = tuple(str(p) for p in definition.get("prefixes") or ("",))
+        if not (key_separator and all(p.endswith(key_separator) for p in prefixes)):
+            key_separator = ""  # foreign prefixes: used exactly as they are
         parsed = [_field_from_info(a, storage) for a in info.get("attributes") or ()]
         return cls(
             name or str(info.get("index_name", "")),
@@ -572,9 +584,8 @@ class IndexSchema:
 
     def to_dict(self) -> dict[str, Any]:
         """redisvl's layout; only options that differ from their defaults are written."""
-        prefix: str | list[str] = (
-            self.prefixes[0] if len(self.prefixes) == 1 else list(self.prefixes)
-        )
+        bare = [_without_separator(p, self.key_separator) for p in self.prefixes]
+        prefix: str | list[str] = bare[0] if len(bare) == 1 else bare
         return {
             "index": {
                 "name": self.name,
@@ -753,6 +764,19 @@ def _field_from_info(attr: Mapping[str, Any], storage: str) -> Field | None:
         stacklevel=3,
     )
     return None
+
+
+def check_id_list(ids: object, argument: str) -> None:
+    """Refuse a single id where a list of ids is expected: ``delete("12")`` would otherwise act
+    on the ids ``"1"`` and ``"2"``."""
+    if isinstance(ids, (str, bytes)):
+        raise TypeError(f"{argument} must be a list of ids, got the string {ids!r}; pass [{ids!r}]")
+
+
+def shared_key_spaces(ours: Iterable[str], theirs: Iterable[str]) -> list[tuple[str, str]]:
+    """``(our prefix, their prefix)`` for each pair of key spaces that overlap: one prefix starts
+    with the other, so some keys are in both (``""`` overlaps everything)."""
+    return [(a, b) for a in ours for b in theirs if a.startswith(b) or b.startswith(a)]
 
 
 def memo_put(cache: dict[Any, Any], key: Any, value: Any, bound: int = 1024) -> Any:

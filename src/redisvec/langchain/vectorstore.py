@@ -38,7 +38,7 @@ from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
 from redisvec.query import RangeQuery, VectorQuery
 from redisvec.results import SearchResult, distance_to_similarity
-from redisvec.schema import Field, IndexSchema, VectorField, memo_put
+from redisvec.schema import Field, IndexSchema, VectorField, check_id_list, memo_put
 
 __all__ = ["RedisVectorStore"]
 
@@ -57,6 +57,8 @@ class RedisVectorStore(VectorStore):
     ``numeric``, ``geo``); the whole metadata is stored as well and comes back with its types.
     Connect with ``redis_url`` (or ``connection=ConnectionConfig(...)``), or pass clients
     (``redis_client`` and/or ``async_client``; a missing one is derived, TLS included).
+    ``allow_shared_prefix=True`` lets the index this store creates cover keys another index
+    covers too (refused otherwise: `KeySpaceError`).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class RedisVectorStore(VectorStore):
         dims: int | None = None,
         vector_options: Mapping[str, Any] | None = None,
         batch_size: int = 500,
+        allow_shared_prefix: bool = False,
     ) -> None:
         self.embedding = embedding
         self.index_name = index_name
@@ -94,6 +97,7 @@ class RedisVectorStore(VectorStore):
             algorithm=algorithm,
             datatype=datatype,
             vector_options=vector_options,
+            allow_shared_prefix=allow_shared_prefix,
             hint="Use the index's settings, another index_name, or drop the index "
             "(drop_index()); to open an index made by another tool use from_existing_index().",
         )
@@ -210,12 +214,14 @@ class RedisVectorStore(VectorStore):
         """The index's schema once it is known (opened or created), else None."""
         return self._managed.schema
 
-    def drop_index(self, *, delete_documents: bool = True) -> None:
-        """Drop the index (and, by default, its documents). The next write creates it again."""
-        self._managed.drop(delete_documents=delete_documents)
+    def drop_index(self, *, delete_documents: bool = True, force: bool = False) -> None:
+        """Drop the index (and, by default, its documents). The next write creates it again.
+        While another index covers some of the same keys, dropping with the documents is refused
+        (`KeySpaceError` naming it) unless ``force``."""
+        self._managed.drop(delete_documents=delete_documents, force=force)
 
-    async def adrop_index(self, *, delete_documents: bool = True) -> None:
-        await self._managed.adrop(delete_documents=delete_documents)
+    async def adrop_index(self, *, delete_documents: bool = True, force: bool = False) -> None:
+        await self._managed.adrop(delete_documents=delete_documents, force=force)
 
     def close(self) -> None:
         """Close the sync client if this store created it."""
@@ -236,6 +242,7 @@ class RedisVectorStore(VectorStore):
     ) -> tuple[list[dict[str, Any]], list[str]]:
         if metadatas is not None and len(metadatas) != len(texts):
             raise ValueError(f"{len(metadatas)} metadatas for {len(texts)} texts; pass one each")
+        check_id_list(ids, "ids")
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts; pass one each")
         if len(vectors) != len(texts):
@@ -295,6 +302,7 @@ class RedisVectorStore(VectorStore):
         """Delete by ids; with ``ids=None``, every document matching ``filter`` (no filter: every
         document of the index; the index itself stays)."""
         _no_extra("delete", kwargs)
+        check_id_list(ids, "ids")
         index = self._managed.index()
         if index is None:
             return True
@@ -308,6 +316,7 @@ class RedisVectorStore(VectorStore):
         self, ids: list[str] | None = None, *, filter: Filter = None, **kwargs: Any
     ) -> bool:
         _no_extra("adelete", kwargs)
+        check_id_list(ids, "ids")
         index = await self._managed.aindex()
         if index is None:
             return True
@@ -321,12 +330,14 @@ class RedisVectorStore(VectorStore):
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """The documents with these ids, in the order asked, skipping ids that do not exist."""
+        check_id_list(ids, "ids")
         index = self._managed.index()
         if index is None or not ids:
             return []
         return self._fetched(ids, index.fetch(ids))
 
     async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        check_id_list(ids, "ids")
         index = await self._managed.aindex()
         if index is None or not ids:
             return []

@@ -37,14 +37,14 @@ from redisvec.connection import AsyncClient, ConnectionConfig, Connections, Sync
 from redisvec.filters import FilterExpression, Tag
 from redisvec.fusion import fuse_scores
 from redisvec.index import AsyncSearchIndex, SearchIndex
-from redisvec.layout import DocumentLayout, StoredDocument, metadata_fields
+from redisvec.layout import DocumentLayout, StoredDocument, check_doc_id, metadata_fields
 from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
 from redisvec.llama_index.nodes import node_parts, to_node
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery
 from redisvec.results import SearchResult
-from redisvec.schema import Field, IndexSchema
+from redisvec.schema import Field, IndexSchema, check_id_list
 
 __all__ = ["RedisVectorStore"]
 
@@ -81,6 +81,8 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     ``metadata_schema`` lists the metadata keys to index for filtering (``{"name", "type": "tag" |
     "numeric" | "text" | "geo", ...options}``); all metadata is stored and returned either way.
+    ``allow_shared_prefix=True`` lets the index this store creates cover keys another index
+    covers too (refused otherwise: `KeySpaceError`).
     """
 
     stores_text: bool = True
@@ -118,6 +120,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         vector_options: Mapping[str, Any] | None = None,
         batch_size: int = 500,
         connection_options: Mapping[str, Any] | None = None,
+        allow_shared_prefix: bool = False,
         **kwargs: Any,
     ) -> None:
         settings: dict[str, Any] = {
@@ -153,6 +156,7 @@ class RedisVectorStore(BasePydanticVectorStore):
             "deletes its documents).",
             use_index_fields=metadata_schema is None,  # else: filter on the fields asked for
             overwrite=overwrite,
+            allow_shared_prefix=allow_shared_prefix,
         )
 
     @classmethod
@@ -307,6 +311,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None
     ) -> list[BaseNode]:
         """Nodes by id and / or filter (with embeddings); both None: every node."""
+        check_id_list(node_ids, "node_ids")
         index = self._managed.index()
         if index is None or node_ids == []:
             return []
@@ -321,6 +326,7 @@ class RedisVectorStore(BasePydanticVectorStore):
     async def aget_nodes(
         self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None
     ) -> list[BaseNode]:
+        check_id_list(node_ids, "node_ids")
         index = await self._managed.aindex()
         if index is None or node_ids == []:
             return []
@@ -335,17 +341,21 @@ class RedisVectorStore(BasePydanticVectorStore):
         return nodes
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
-        """Delete every node of document ``ref_doc_id``, however many."""
+        """Delete every node of document ``ref_doc_id``, however many (and no other: a document
+        id the tag index cannot match exactly is refused, here as when written)."""
+        check_doc_id(ref_doc_id)
         index = self._managed.index()
         if index is not None:
             index.delete_where(self._doc_filter(ref_doc_id))
 
     async def adelete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
+        check_doc_id(ref_doc_id)
         index = await self._managed.aindex()
         if index is not None:
             await index.delete_where(self._doc_filter(ref_doc_id))
 
     def _check_delete(self, node_ids: list[str] | None, filters: MetadataFilters | None) -> None:
+        check_id_list(node_ids, "node_ids")
         if node_ids is None and filters is None:
             raise ValueError(
                 "delete_nodes needs node_ids and / or filters; to delete every node use clear()"
@@ -409,6 +419,10 @@ class RedisVectorStore(BasePydanticVectorStore):
         k = query.similarity_top_k
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"similarity_top_k must be a positive integer, got {k!r}")
+        check_id_list(query.node_ids, "VectorStoreQuery.node_ids")
+        check_id_list(query.doc_ids, "VectorStoreQuery.doc_ids")
+        for doc_id in query.doc_ids or ():
+            check_doc_id(doc_id)
 
     def _plan(
         self, query: VectorStoreQuery, options: Mapping[str, Any], schema: IndexSchema
