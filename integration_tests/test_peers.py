@@ -426,3 +426,20 @@ def test_migrate_llama_index_layout_keeps_nodes(
     assert sorted(n.node_id for n in store.get_nodes()) == sorted(
         n.node_id for n in nodes if n.ref_doc_id != "doc2"
     )
+
+
+async def test_llama_index_lifecycle_spellings(redis_url: str, names: Any) -> None:
+    store = LlamaStore(index_name=names.index, key_prefix=names.prefix, redis_url=redis_url)
+    assert not store.index_exists() and not await store.async_index_exists()
+    with pytest.raises(ValueError, match="dims="):
+        store.create_index()
+    sized = LlamaStore(
+        index_name=names.index, key_prefix=names.prefix, dims=DIMS, redis_url=redis_url
+    )
+    sized.create_index()
+    assert store.index_exists() and await store.async_index_exists()
+    sized.add([TextNode(id_="x", text="t", embedding=vec(1))])
+    sized.create_index(overwrite=True)  # dropped with its nodes, created again
+    assert sized.get_nodes() == []
+    await sized.async_delete_index()
+    assert not store.index_exists()
