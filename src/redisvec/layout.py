@@ -125,6 +125,12 @@ class DocumentLayout:
     foreign: bool = False
 
     @property
+    def peer(self) -> str | None:
+        """Which official integration's layout this is (`redisvec.peers`); None: redisvec's own
+        or another tool's fields."""
+        return None
+
+    @property
     def reserved(self) -> set[str]:
         names = (
             self.text_field,
@@ -214,8 +220,11 @@ class DocumentLayout:
         *,
         doc_ids: Sequence[str | None] | None = None,
         nodes: Sequence[str | None] | None = None,
+        ids: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Documents -> records for `SearchIndex.load` (the sequences are parallel).
+        """Documents -> records for `SearchIndex.load` (the sequences are parallel). ``ids`` are
+        not stored by this layout (the key holds them); other tools' layouts store them
+        (`redisvec.peers`).
 
         A batch at a time: what depends only on the layout is decided once, not per document.
         """

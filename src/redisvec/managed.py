@@ -12,13 +12,14 @@ them on every query, which must cost an attribute read, not a lookup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from redisvec.connection import Connections
 from redisvec.errors import IndexNotFoundError, SchemaError, SchemaMismatchError
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.layout import DocumentLayout
+from redisvec.peers import _asample, _sample, layout_for, needs_sample
 from redisvec.query import codec_for
 from redisvec.schema import IndexSchema, VectorField
 
@@ -36,6 +37,12 @@ class ManagedIndex:
     opening an index by name) makes a vanished index an error instead of a new one;
     ``allow_shared_prefix`` lets the index it creates share keys with another index (see
     `SearchIndex.create`).
+
+    ``explicit`` names the options the user actually gave (None: all of them count). An existing
+    index is then served as it is (its writer's layout when `redisvec.peers` recognises it, so a
+    store opened with only an index name works on any index), and only what was given explicitly
+    (and the dimension of the vectors written) is checked against it. ``schema``: the exact
+    index to create (``schema=`` of the adapters); its layout is recognised from its fields.
     """
 
     def __init__(
@@ -49,10 +56,16 @@ class ManagedIndex:
         use_index_fields: bool = True,
         overwrite: bool = False,
         allow_shared_prefix: bool = False,
+        explicit: Collection[str] | None = None,
+        schema: IndexSchema | None = None,
         **options: Any,
     ) -> None:
         self.connections = connections
+        self.fixed = schema
+        if schema is not None:
+            layout = layout_for(schema)[1]
         self.requested = self.layout = layout
+        self.explicit = None if explicit is None else frozenset(explicit)
         self.index_name = index_name
         self.dims = dims
         self.options = options  # `DocumentLayout.build_schema`'s: key_prefix, storage, ...
@@ -68,6 +81,8 @@ class ManagedIndex:
 
     def plan(self, dims: int) -> IndexSchema:
         """The schema asked for, for vectors of ``dims`` dimensions."""
+        if self.fixed is not None:
+            return self.fixed
         return self.requested.build_schema(index_name=self.index_name, dims=dims, **self.options)
 
     def use(self, schema: IndexSchema | None, layout: DocumentLayout) -> None:
@@ -76,7 +91,12 @@ class ManagedIndex:
         self._sync = self._async = None
 
     def adopt(
-        self, schema: IndexSchema, *, text_field: str | None = None, vector_field: str | None = None
+        self,
+        schema: IndexSchema,
+        sample: tuple[str, Mapping[str, Any]] | None = None,
+        *,
+        text_field: str | None = None,
+        vector_field: str | None = None,
     ) -> None:
         """Use an existing index read from the server, whichever tool made it: its own fields,
         ``text_field`` / ``vector_field`` naming them where guessing would not do."""
@@ -85,10 +105,25 @@ class ManagedIndex:
                 f"index {schema.name!r}: field {vector_field!r} is not a vector field; vector "
                 f"fields: {[f.name for f in schema.vector_fields]}"
             )
-        layout = DocumentLayout.for_existing(
-            schema, text_field=text_field, vector_field=vector_field
-        )
-        self.use(schema, layout)
+        self.use(*layout_for(schema, sample, text_field=text_field, vector_field=vector_field))
+
+    def open(self, *, text_field: str | None = None, vector_field: str | None = None) -> None:
+        """Adopt the existing index (`IndexNotFoundError` if there is none), in its writer's
+        layout; later, a vanished index is an error, not a new one."""
+        client = self.connections.sync
+        schema = SearchIndex.from_existing(client, self.index_name).schema
+        sample = _sample(SearchIndex(schema, client)) if needs_sample(schema) else None
+        self.adopt(schema, sample, text_field=text_field, vector_field=vector_field)
+        self.existing_only = True
+
+    async def aopen(
+        self, *, text_field: str | None = None, vector_field: str | None = None
+    ) -> None:
+        client = self.connections.async_
+        schema = (await AsyncSearchIndex.from_existing(client, self.index_name)).schema
+        sample = await _asample(AsyncSearchIndex(schema, client)) if needs_sample(schema) else None
+        self.adopt(schema, sample, text_field=text_field, vector_field=vector_field)
+        self.existing_only = True
 
     def forget(self) -> None:
         """Back to knowing nothing: the next use looks at the server again."""
@@ -97,12 +132,18 @@ class ManagedIndex:
     # -- the first contact with the server: everything but the I/O --------------------------------
 
     def _first_contact(
-        self, existing: IndexSchema | None, vectors: Sequence[Any] | None
+        self,
+        existing: IndexSchema | None,
+        vectors: Sequence[Any] | None,
+        sample: tuple[str, Mapping[str, Any]] | None = None,
     ) -> tuple[IndexSchema | None, IndexSchema | None]:
         """Given the index found on the server (None: none), the index to drop and the schema to
         create (either None: nothing to do); an existing index that stays is checked and used."""
         if existing is not None and not self._overwrite:
-            self._check(existing, vectors)
+            if self.explicit is not None and self.fixed is None:
+                self._check_given(existing, vectors, sample)
+            else:
+                self._check(existing, vectors)
             return None, None
         if self.existing_only:
             raise IndexNotFoundError(f"index {self.index_name!r} no longer exists on the server")
@@ -137,6 +178,46 @@ class ManagedIndex:
         layout = DocumentLayout.for_existing(existing) if self.use_index_fields else self.requested
         self.use(existing, layout)
 
+    def _check_given(
+        self,
+        existing: IndexSchema,
+        vectors: Sequence[Any] | None,
+        sample: tuple[str, Mapping[str, Any]] | None,
+    ) -> None:
+        """Serve ``existing`` in its own layout, if it agrees with what was given explicitly:
+        storage, key prefix, the vector settings, the dimension of ``vectors``, and each requested
+        metadata field (indexed, with the same type)."""
+        schema, layout = layout_for(existing, sample)
+        given = self.explicit or frozenset()
+        asked = self.plan(self._dims(vectors) or 1)
+        diffs: list[tuple[str, object, object]] = []
+        if "storage" in given and asked.storage != schema.storage:
+            diffs.append(("storage", asked.storage, schema.storage))
+        if "key_prefix" in given and asked.key_prefix != schema.key_prefix:
+            diffs.append(("prefixes", asked.key_prefixes, schema.key_prefixes))
+        theirs = schema.fields_by_name.get(layout.vector_field)
+        if isinstance(theirs, VectorField):
+            dims = self._dims(vectors)
+            if dims is not None and dims != theirs.dims:
+                diffs.append(("dims", dims, theirs.dims))
+            ours = asked.vector_field
+            for what in ("distance_metric", "datatype", "algorithm"):
+                if what in given and getattr(ours, what) != getattr(theirs, what):
+                    diffs.append((what, getattr(ours, what), getattr(theirs, what)))
+        for f in self.requested.indexed:
+            found = schema.fields_by_name.get(f.name)
+            if found is None or found.type != f.type:
+                diffs.append((f"metadata field {f.name!r}", f.type, found and found.type))
+        if diffs:
+            lines = "\n".join(f"  {w}: asked for {a!r}, index has {b!r}" for w, a, b in diffs)
+            raise SchemaMismatchError(
+                f"index {existing.name!r} already exists and disagrees with this store:\n{lines}\n"
+                + self.hint
+            )
+        if not self.use_index_fields and layout.peer is None and not layout.foreign:
+            layout = self.requested
+        self.use(schema, layout)
+
     # -- sync and async twins ----------------------------------------------------------------------
 
     def index(self, vectors: Sequence[Any] | None = None) -> SearchIndex | None:
@@ -153,7 +234,10 @@ class ManagedIndex:
                 ).schema
             except IndexNotFoundError:
                 existing = None
-            drop, create = self._first_contact(existing, vectors)
+            sample = None
+            if existing is not None and needs_sample(existing):
+                sample = _sample(SearchIndex(existing, client))
+            drop, create = self._first_contact(existing, vectors, sample)
             if drop is not None:
                 SearchIndex(drop, client).drop(delete_documents=True)
             if create is not None:
@@ -178,7 +262,10 @@ class ManagedIndex:
                 existing: IndexSchema | None = found.schema
             except IndexNotFoundError:
                 existing = None
-            drop, create = self._first_contact(existing, vectors)
+            sample = None
+            if existing is not None and needs_sample(existing):
+                sample = await _asample(AsyncSearchIndex(existing, client))
+            drop, create = self._first_contact(existing, vectors, sample)
             if drop is not None:
                 await AsyncSearchIndex(drop, client).drop(delete_documents=True)
             if create is not None:

@@ -30,12 +30,14 @@ from langchain_core.vectorstores import VectorStore
 
 from redisvec._pydantic import assemble, same_model
 from redisvec.connection import AsyncClient, ConnectionConfig, SyncClient, clients_from
+from redisvec.errors import IndexNotFoundError
 from redisvec.filters import FilterExpression, value_key
-from redisvec.index import AsyncSearchIndex, SearchIndex
+from redisvec.index import SearchIndex
 from redisvec.langchain.filters import from_dict
 from redisvec.layout import DocumentLayout, metadata_fields
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
+from redisvec.peers import schema_from, switch_aliases
 from redisvec.query import RangeQuery, VectorQuery
 from redisvec.results import SearchResult, distance_to_similarity
 from redisvec.schema import Field, IndexSchema, VectorField, check_id_list, memo_put
@@ -43,6 +45,31 @@ from redisvec.schema import Field, IndexSchema, VectorField, check_id_list, memo
 __all__ = ["RedisVectorStore"]
 
 Filter = FilterExpression | Mapping[str, Any] | str | None
+
+#: langchain-redis spellings that mean what ours do.
+_LANGCHAIN_ALIASES = {
+    "embeddings": "embedding",
+    "indexing_algorithm": "algorithm",
+    "vector_datatype": "datatype",
+    "embedding_dimensions": "dims",
+}
+#: langchain-redis spellings redisvec does not take, and what to use instead.
+_LANGCHAIN_REFUSED = {
+    "config": "pass the options as keywords (index_name=, redis_url=, ...) or schema=",
+    "index_schema": "schema=",
+    "schema_path": "schema='path.yaml'",
+    "from_existing": "RedisVectorStore.from_existing_index(...), or just index_name=",
+    "ttl": "add_texts(..., ttl=seconds)",
+    "connection_args": "connection=ConnectionConfig(...) or redis_client=",
+    "content_field": "from_existing_index(content_field=...) or schema=",
+    "embedding_field": "from_existing_index(vector_field=...) or schema=",
+    "id_field": "ids are the key suffix; pass ids= to add_texts",
+    "default_tag_separator": "metadata_schema=[{'name': ..., 'type': 'tag', 'separator': ...}]",
+    "return_keys": "add_texts returns the ids",
+    "custom_keys": "add_texts(..., ids=[...])",
+    "keys": "add_texts(..., ids=[...])",
+    "legacy_key_format": "key_prefix= (keys are <key_prefix><id>)",
+}
 
 
 class RedisVectorStore(VectorStore):
@@ -63,24 +90,68 @@ class RedisVectorStore(VectorStore):
 
     def __init__(
         self,
-        embedding: Embeddings,
+        embedding: Embeddings | None = None,
         *,
-        index_name: str,
+        index_name: str | None = None,
         redis_url: str | None = None,
         redis_client: SyncClient | None = None,
         async_client: AsyncClient | None = None,
         connection: ConnectionConfig | None = None,
         metadata_schema: Sequence[Mapping[str, Any] | Field] | None = None,
-        distance_metric: str = "COSINE",
-        algorithm: str = "HNSW",
-        datatype: str = "FLOAT32",
-        storage_type: str = "hash",
+        distance_metric: str | None = None,
+        algorithm: str | None = None,
+        datatype: str | None = None,
+        storage_type: str | None = None,
         key_prefix: str | None = None,
         dims: int | None = None,
         vector_options: Mapping[str, Any] | None = None,
         batch_size: int = 500,
         allow_shared_prefix: bool = False,
+        schema: Any = None,
+        **kwargs: Any,
     ) -> None:
+        """Options left out take the existing index's settings (any index, whichever tool made
+        it: opened with only its name), or for a new index HNSW, COSINE, FLOAT32, HASH, key
+        prefix ``<index_name>:``. ``schema`` (a redisvec `IndexSchema`, a redisvl-style dict, a
+        YAML path or a redisvl ``IndexSchema``) is the exact index to create, for custom layouts.
+        langchain-redis spellings are accepted where they mean the same (``embeddings``,
+        ``indexing_algorithm``, ``vector_datatype``, ``embedding_dimensions``); others raise a
+        TypeError naming redisvec's equivalent."""
+        given = switch_aliases(
+            kwargs,
+            _LANGCHAIN_ALIASES,
+            _LANGCHAIN_REFUSED,
+            {
+                "embedding": embedding,
+                "algorithm": algorithm,
+                "datatype": datatype,
+                "dims": dims,
+            },
+        )
+        embedding, algorithm, datatype, dims = (
+            given["embedding"],
+            given["algorithm"],
+            given["datatype"],
+            given["dims"],
+        )
+        if embedding is None:
+            raise TypeError("RedisVectorStore() needs an embedding (embeddings=) model")
+        fixed = None if schema is None else schema_from(schema)
+        if fixed is not None:
+            if index_name is not None and index_name != fixed.name:
+                raise ValueError(
+                    f"index_name={index_name!r} but schema names index {fixed.name!r}; pass one"
+                )
+            index_name = fixed.name
+        if not index_name:
+            raise TypeError("RedisVectorStore() needs index_name= (or schema=)")
+        options = {
+            "storage": storage_type,
+            "key_prefix": key_prefix,
+            "distance_metric": distance_metric,
+            "algorithm": algorithm,
+            "datatype": datatype,
+        }
         self.embedding = embedding
         self.index_name = index_name
         self.batch_size = batch_size
@@ -92,14 +163,16 @@ class RedisVectorStore(VectorStore):
             index_name=index_name,
             dims=dims,
             key_prefix=key_prefix,
-            storage=storage_type,
-            distance_metric=distance_metric,
-            algorithm=algorithm,
-            datatype=datatype,
+            storage=storage_type or "hash",
+            distance_metric=distance_metric or "COSINE",
+            algorithm=algorithm or "HNSW",
+            datatype=datatype or "FLOAT32",
             vector_options=vector_options,
             allow_shared_prefix=allow_shared_prefix,
             hint="Use the index's settings, another index_name, or drop the index "
             "(drop_index()); to open an index made by another tool use from_existing_index().",
+            explicit={k for k, v in options.items() if v is not None},
+            schema=fixed,
         )
 
     # -- construction ----------------------------------------------------------------------------
@@ -156,8 +229,7 @@ class RedisVectorStore(VectorStore):
         store = cls._existing(
             embedding, index_name, redis_url, redis_client, async_client, connection
         )
-        schema = SearchIndex.from_existing(store._managed.connections.sync, index_name).schema
-        store._managed.adopt(schema, text_field=content_field, vector_field=vector_field)
+        store._managed.open(text_field=content_field, vector_field=vector_field)
         return store
 
     @classmethod
@@ -177,9 +249,7 @@ class RedisVectorStore(VectorStore):
         store = cls._existing(
             embedding, index_name, redis_url, redis_client, async_client, connection
         )
-        client = store._managed.connections.async_
-        schema = (await AsyncSearchIndex.from_existing(client, index_name)).schema
-        store._managed.adopt(schema, text_field=content_field, vector_field=vector_field)
+        await store._managed.aopen(text_field=content_field, vector_field=vector_field)
         return store
 
     @classmethod
@@ -200,7 +270,6 @@ class RedisVectorStore(VectorStore):
             async_client=async_client,
             connection=connection,
         )
-        store._managed.existing_only = True
         return store
 
     # -- the index -------------------------------------------------------------------------------
@@ -213,6 +282,23 @@ class RedisVectorStore(VectorStore):
     def schema(self) -> IndexSchema | None:
         """The index's schema once it is known (opened or created), else None."""
         return self._managed.schema
+
+    @property
+    def index(self) -> SearchIndex:
+        """The core `SearchIndex` (langchain-redis' ``store.index`` is redisvl's)."""
+        index = self._managed.index()
+        if index is None:
+            raise IndexNotFoundError(
+                f"index {self.index_name!r} does not exist yet: it is created by the first "
+                "add_texts (or at construction with dims=... and a first write)"
+            )
+        return index
+
+    @property
+    def layout(self) -> DocumentLayout:
+        """How documents are stored: redisvec's layout or, on an index another integration
+        wrote, that writer's (`redisvec.peers`)."""
+        return self._managed.layout
 
     def drop_index(self, *, delete_documents: bool = True, force: bool = False) -> None:
         """Drop the index (and, by default, its documents). The next write creates it again.
@@ -250,8 +336,8 @@ class RedisVectorStore(VectorStore):
                 f"the embedding model returned {len(vectors)} vectors for {len(texts)} texts"
             )
         metas = metadatas if metadatas is not None else [{}] * len(texts)
-        records = self._managed.layout.to_records(texts, vectors, metas)
         new_ids = [uuid.uuid4().hex if i is None else str(i) for i in (ids or [None] * len(texts))]
+        records = self._managed.layout.to_records(texts, vectors, metas, ids=new_ids)
         return records, new_ids
 
     def add_texts(
@@ -271,9 +357,12 @@ class RedisVectorStore(VectorStore):
         if not texts:
             return []
         vectors = self.embedding.embed_documents(texts)
+        layout = self._managed.layout
         records, new_ids = self._records(texts, vectors, metadatas, ids)
         index = self._managed.index(vectors)
         assert index is not None
+        if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
+            records, new_ids = self._records(texts, vectors, metadatas, new_ids)
         return index.load(records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size)
 
     async def aadd_texts(
@@ -291,9 +380,12 @@ class RedisVectorStore(VectorStore):
         if not texts:
             return []
         vectors = await self.embedding.aembed_documents(texts)
+        layout = self._managed.layout
         records, new_ids = self._records(texts, vectors, metadatas, ids)
         index = await self._managed.aindex(vectors)
         assert index is not None
+        if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
+            records, new_ids = self._records(texts, vectors, metadatas, new_ids)
         return await index.load(
             records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size
         )

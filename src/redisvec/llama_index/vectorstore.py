@@ -42,6 +42,7 @@ from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
 from redisvec.llama_index.nodes import node_parts, to_node
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
+from redisvec.peers import schema_from, switch_aliases
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery
 from redisvec.results import SearchResult
 from redisvec.schema import Field, IndexSchema, check_id_list
@@ -54,6 +55,17 @@ _QUERY_OPTIONS = frozenset(
     {"distance_threshold", "epsilon", "mmr_prefetch_k", "mmr_prefetch_factor", "ef_runtime"}
 )
 _FETCH_BATCH = 1000
+
+#: llama-index-vector-stores-redis spellings that mean what ours do.
+_LLAMA_ALIASES = {"redis_client_async": "async_client", "index_args": "vector_options"}
+#: Its spellings redisvec does not take, and what to use instead.
+_LLAMA_REFUSED = {
+    "return_fields": "nothing: every stored field is read (query results carry full nodes)",
+    "legacy_filters": "nothing: MetadataFilters are always rendered with escaping",
+    "index_prefix": "key_prefix=",
+    "prefix_ending": "key_prefix= (keys are <key_prefix><node id>)",
+    "metadata_fields": "metadata_schema=[{'name': ..., 'type': 'tag' | 'numeric' | ...}]",
+}
 
 
 @dataclass
@@ -87,7 +99,7 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     stores_text: bool = True
     flat_metadata: bool = False
-    index_name: str
+    index_name: str = "llama_index"
     distance_metric: str = "cosine"
     algorithm: str = "hnsw"
     datatype: str = "float32"
@@ -104,16 +116,16 @@ class RedisVectorStore(BasePydanticVectorStore):
     def __init__(
         self,
         *,
-        index_name: str,
+        index_name: str | None = None,
         redis_url: str | None = None,
         redis_client: SyncClient | None = None,
         async_client: AsyncClient | None = None,
         connection: ConnectionConfig | None = None,
         metadata_schema: Sequence[Mapping[str, Any] | Field] | None = None,
-        distance_metric: str = "COSINE",
-        algorithm: str = "HNSW",
-        datatype: str = "FLOAT32",
-        storage_type: str = "hash",
+        distance_metric: str | None = None,
+        algorithm: str | None = None,
+        datatype: str | None = None,
+        storage_type: str | None = None,
         key_prefix: str | None = None,
         dims: int | None = None,
         overwrite: bool = False,
@@ -121,20 +133,49 @@ class RedisVectorStore(BasePydanticVectorStore):
         batch_size: int = 500,
         connection_options: Mapping[str, Any] | None = None,
         allow_shared_prefix: bool = False,
+        schema: Any = None,
         **kwargs: Any,
     ) -> None:
+        """Options left out take the existing index's settings (any index, whichever tool made
+        it, served in its writer's layout), or for a new index HNSW, COSINE, FLOAT32, HASH, key
+        prefix ``<index_name>:``. ``index_name`` defaults to ``"llama_index"`` (LlamaIndex's).
+        ``schema`` (a redisvec `IndexSchema`, a redisvl-style dict, a YAML path or a redisvl
+        ``IndexSchema``) is the exact index to create; ``redis_client_async`` is accepted for
+        ``async_client``. Unknown keywords raise a TypeError naming them."""
+        given = switch_aliases(
+            kwargs,
+            _LLAMA_ALIASES,
+            _LLAMA_REFUSED,
+            {"async_client": async_client, "vector_options": vector_options},
+        )
+        async_client, vector_options = given["async_client"], given["vector_options"]
+        fixed = None if schema is None else schema_from(schema)
+        if fixed is not None:
+            if index_name is not None and index_name != fixed.name:
+                raise ValueError(
+                    f"index_name={index_name!r} but schema names index {fixed.name!r}; pass one"
+                )
+            index_name = fixed.name
+        index_name = index_name or "llama_index"
+        options = {
+            "storage": storage_type,
+            "key_prefix": key_prefix,
+            "distance_metric": distance_metric,
+            "algorithm": algorithm,
+            "datatype": datatype,
+        }
         settings: dict[str, Any] = {
             "index_name": index_name,
-            "distance_metric": distance_metric.lower(),
-            "algorithm": algorithm.lower(),
-            "datatype": datatype.lower(),
-            "storage_type": storage_type.lower(),
+            "distance_metric": (distance_metric or "cosine").lower(),
+            "algorithm": (algorithm or "hnsw").lower(),
+            "datatype": (datatype or "float32").lower(),
+            "storage_type": (storage_type or "hash").lower(),
             "key_prefix": key_prefix,
             "dims": dims,
             "overwrite": overwrite,
             "batch_size": batch_size,
         }
-        super().__init__(**settings, **kwargs)
+        super().__init__(**settings)
         self._managed = ManagedIndex(
             Connections(
                 redis_url,
@@ -157,13 +198,15 @@ class RedisVectorStore(BasePydanticVectorStore):
             use_index_fields=metadata_schema is None,  # else: filter on the fields asked for
             overwrite=overwrite,
             allow_shared_prefix=allow_shared_prefix,
+            explicit={k for k, v in options.items() if v is not None},
+            schema=fixed,
         )
 
     @classmethod
     def from_existing_index(
         cls,
         *,
-        index_name: str,
+        index_name: str = "llama_index",
         redis_url: str | None = None,
         redis_client: SyncClient | None = None,
         async_client: AsyncClient | None = None,
@@ -172,7 +215,8 @@ class RedisVectorStore(BasePydanticVectorStore):
         **kwargs: Any,
     ) -> RedisVectorStore:
         """Open an index that already exists (made by this store, the LangChain adapter or any
-        other tool): its schema is read from the server, its field names can be given."""
+        other tool, served in its writer's layout): its schema is read from the server, its field
+        names can be given. Raises `IndexNotFoundError` if it is missing."""
         store = cls(
             index_name=index_name,
             redis_url=redis_url,
@@ -180,9 +224,43 @@ class RedisVectorStore(BasePydanticVectorStore):
             async_client=async_client,
             **kwargs,
         )
-        schema = IndexSchema.from_existing(store.client, index_name)
-        store._managed.adopt(schema, text_field=text_field, vector_field=vector_field)
+        store._managed.open(text_field=text_field, vector_field=vector_field)
         return store
+
+    # -- the index, with llama-index-vector-stores-redis' names -----------------------------------
+
+    def index_exists(self) -> bool:
+        """Whether the index exists on the server (nothing is created)."""
+        return SearchIndex(self._probe_schema(), self.client).exists()
+
+    async def async_index_exists(self) -> bool:
+        return await AsyncSearchIndex(self._probe_schema(), self.async_client).exists()
+
+    def _probe_schema(self) -> IndexSchema:
+        return self._managed.schema or self._managed.plan(self.dims or 1)
+
+    def _create_check(self, overwrite: bool | None) -> None:
+        if overwrite:
+            self._managed.forget()
+            self._managed._overwrite = True
+
+    def create_index(self, overwrite: bool | None = None) -> None:
+        """Create the index now (``overwrite=True``: drop an existing one and its documents)."""
+        self._create_check(overwrite)
+        if self._managed.index() is None:
+            raise ValueError(f"create_index: pass dims= to create index {self.index_name!r}")
+
+    async def async_create_index(self, overwrite: bool | None = None) -> None:
+        self._create_check(overwrite)
+        if await self._managed.aindex() is None:
+            raise ValueError(f"create_index: pass dims= to create index {self.index_name!r}")
+
+    def delete_index(self) -> None:
+        """Drop the index and every document in it (the next add() creates it again)."""
+        self._managed.drop(delete_documents=True)
+
+    async def async_delete_index(self) -> None:
+        await self._managed.adrop(delete_documents=True)
 
     @classmethod
     def class_name(cls) -> str:
@@ -226,27 +304,34 @@ class RedisVectorStore(BasePydanticVectorStore):
                 )
             embeddings.append(node.embedding)
         texts, metadatas, doc_ids, node_jsons = zip(*map(node_parts, nodes), strict=True)
+        ids = [node.node_id for node in nodes]
         records = self._managed.layout.to_records(
-            texts, embeddings, metadatas, doc_ids=doc_ids, nodes=node_jsons
+            texts, embeddings, metadatas, doc_ids=doc_ids, nodes=node_jsons, ids=ids
         )
-        return records, [node.node_id for node in nodes], embeddings
+        return records, ids, embeddings
 
     def add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
         """Upsert ``nodes`` (with embeddings); returns their node ids."""
         if not nodes:
             return []
+        layout = self._managed.layout
         records, ids, vectors = self._records(nodes)
         index = self._managed.index(vectors)
         assert index is not None
+        if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
+            records, ids, vectors = self._records(nodes)
         index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
         return ids
 
     async def async_add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
         if not nodes:
             return []
+        layout = self._managed.layout
         records, ids, vectors = self._records(nodes)
         index = await self._managed.aindex(vectors)
         assert index is not None
+        if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
+            records, ids, vectors = self._records(nodes)
         await index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
         return ids
 
