@@ -10,7 +10,7 @@ LOWEST_LOCK := requirements/lowest.txt
 # uv installs the locks; its own version comes from the lock, so the installer is pinned too.
 UV_PIN = $(shell grep -m1 '^uv==' $(LOCK))
 
-.PHONY: install lock lock-check test test-lowest test-latest lint unit integration demo test-reliability \
+.PHONY: install lock lock-upgrade lock-check test test-lowest test-latest lint unit integration demo test-reliability \
 	bench clean
 
 # A venv synced to a lock: exactly the locked packages, nothing else, then redisvec itself.
@@ -27,12 +27,17 @@ $(VENV)/.synced: $(LOCK) pyproject.toml
 
 install: $(VENV)/.synced
 
-# Re-resolve both locks from pyproject.toml (newest releases today), then review the diff and
-# commit it with `make test` and `make test-lowest` green.
+# `make lock`: bring both locks in line with pyproject.toml, keeping every pin that still fits (after
+# adding a dependency or changing a bound). `make lock-upgrade`: re-resolve everything to the newest
+# releases today. Then review the diff of requirements/ and commit it with `make test` and
+# `make test-lowest` green.
 COMPILE = $(BIN)/uv pip compile --quiet --custom-compile-command "make lock" pyproject.toml $(EXTRAS)
 lock: install
-	$(COMPILE) --upgrade --universal --python-version 3.10 -o $(LOCK)
-	$(COMPILE) --upgrade --python-version 3.11 -c requirements/lowest-bounds.txt -o $(LOWEST_LOCK)
+	$(COMPILE) $(UPGRADE) --universal --python-version 3.10 -o $(LOCK)
+	$(COMPILE) $(UPGRADE) --python-version 3.11 -c requirements/lowest-bounds.txt -o $(LOWEST_LOCK)
+
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
 
 # Fails when pyproject.toml asks for something the lock does not hold (a dependency added or a
 # bound raised without `make lock`). Keeps every pin the lock has; needs the package registry.
