@@ -95,7 +95,7 @@ def test_errors_name_field_value_and_fix(field: str, op: str, value: Any, messag
 def test_presence_needs_indexmissing_when_fields_are_known() -> None:
     assert condition("c", "missing", None, FIELDS).render() == "ismissing(@c)"
     for op, value in (("missing", None), ("exists", True)):
-        with pytest.raises(FilterError, match=rf"'n': {op} needs the field created with INDEX"):
+        with pytest.raises(FilterError, match=rf"'n' \({op}\): .*needs the field created with INDEX"):
             condition("n", op, value, FIELDS)
     assert filterable(FIELDS) == ["c", "g", "n", "t"]
 
@@ -109,7 +109,7 @@ def test_a_frameworks_own_operator_names() -> None:
     assert table["numeric"] == {"EQ": "eq", "EMPTY": "missing"}
     assert table["text"] == {"MATCH": "eq", "EMPTY": "missing"}
     assert table["geo"] == {"EMPTY": "missing"}
-    assert condition("t", "MATCH", "a b", TYPES, operators=table).render() == '@t:"a b"'
+    assert condition("t", "MATCH", "x y", TYPES, operators=table).render() == '@t:"x y"'
     with pytest.raises(FilterError, match=r"EQ does not apply to text field 't'.*use MATCH"):
         condition("t", "EQ", "a", TYPES, operators=table)
     with pytest.raises(FilterError, match=r"ANY does not apply to numeric field 'n'; numeric fi"):

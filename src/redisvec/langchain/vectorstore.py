@@ -42,6 +42,8 @@ from redisvec.schema import Field, IndexSchema, VectorField, memo_put
 
 __all__ = ["RedisVectorStore"]
 
+#: ``filter=``: a LangChain dict (escaped), a redisvec `FilterExpression` (escaped), or a str,
+#: which is RAW Redis query syntax sent unescaped: never build one from user input.
 Filter = FilterExpression | Mapping[str, Any] | str | None
 
 
@@ -57,6 +59,11 @@ class RedisVectorStore(VectorStore):
     ``numeric``, ``geo``); the whole metadata is stored as well and comes back with its types.
     Connect with ``redis_url`` (or ``connection=ConnectionConfig(...)``), or pass clients
     (``redis_client`` and/or ``async_client``; a missing one is derived, TLS included).
+
+    ``filter=`` takes a LangChain dict (see `redisvec.langchain.filters`) or a redisvec
+    `FilterExpression`, whose values are escaped. **A string filter is raw Redis query syntax,
+    sent to the server unescaped: never put user input in one** (``*``, ``|``, ``$name``, ``)``
+    in it change the query); use a dict for values you did not write yourself.
     """
 
     def __init__(
