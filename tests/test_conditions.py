@@ -95,7 +95,9 @@ def test_errors_name_field_value_and_fix(field: str, op: str, value: Any, messag
 def test_presence_needs_indexmissing_when_fields_are_known() -> None:
     assert condition("c", "missing", None, FIELDS).render() == "ismissing(@c)"
     for op, value in (("missing", None), ("exists", True)):
-        with pytest.raises(FilterError, match=rf"'n' \({op}\): .*needs the field created with INDEX"):
+        with pytest.raises(
+            FilterError, match=rf"'n' \({op}\): .*needs the field created with INDEX"
+        ):
             condition("n", op, value, FIELDS)
     assert filterable(FIELDS) == ["c", "g", "n", "t"]
 

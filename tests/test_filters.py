@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-
 from typing import Any
 
 import pytest
@@ -209,8 +208,10 @@ def test_between_inclusive_must_be_known() -> None:
         (Text("body") % "hello world", '@body:("hello" "world")'),
         (Text("body").match("hello"), '@body:"hello"'),
         (Text("body").match("@title:(hack) doc*"), '@body:("title" "hack" doc*)'),
-        (Text("body").match("*tor *oct* %docter% %%%dxktar%%%"), "@body:(*tor *oct* %docter% "
-         "%%%dxktar%%%)"),
+        (
+            Text("body").match("*tor *oct* %docter% %%%dxktar%%%"),
+            "@body:(*tor *oct* %docter% %%%dxktar%%%)",
+        ),
         (Text("body").match("snake_case 日本語"), '@body:("snake_case" "日本語")'),
         (Text("body").match("The a of doctors"), '@body:"doctors"'),  # stopwords left out
         (Text("body").match("5 * 3 %"), '@body:("5" "3")'),  # lone * and % are punctuation
@@ -294,7 +295,7 @@ def test_langchain_like_longer_than_the_server_takes_is_refused_offline() -> Non
     pytest.importorskip("langchain_core")
     from redisvec.langchain.filters import from_dict
 
-    with pytest.raises(FilterError, match="'title'.*at most 1024 bytes"):
+    with pytest.raises(FilterError, match=r"'title'.*at most 1024 bytes"):
         from_dict({"title": {"$like": "x" * 1025}}, {"title": "text"})
 
 

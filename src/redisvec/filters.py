@@ -82,10 +82,13 @@ MAX_PATTERN_BYTES = 1024
 
 #: The server's default stopwords (search 2.10, each checked with FT.EXPLAIN): what an index made
 #: without STOPWORDS leaves out of its text, and of a query's terms.
-DEFAULT_STOPWORDS: frozenset[str] = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their "
-    "then there these they this to was will with".split()
-)
+# fmt: off
+DEFAULT_STOPWORDS: frozenset[str] = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+))
+# fmt: on
 _GEO_UNITS = ("m", "km", "mi", "ft")
 _MAX_LAT = 85.05112878  # geohash limit: the server does not index points beyond it
 _SUGGEST = {
@@ -580,9 +583,7 @@ class Tag:
 
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
-        return _Leaf(
-            self.name, "Tag", "tag", f"ismissing({_ref(self.name)})", missing=True
-        )
+        return _Leaf(self.name, "Tag", "tag", f"ismissing({_ref(self.name)})", missing=True)
 
 
 @lru_cache(maxsize=1024)
@@ -680,9 +681,7 @@ class Num:
 
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
-        return _Leaf(
-            self.name, "Num", "numeric", f"ismissing({_ref(self.name)})", missing=True
-        )
+        return _Leaf(self.name, "Num", "numeric", f"ismissing({_ref(self.name)})", missing=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -747,7 +746,9 @@ class Text:
                 f"Text({self.name!r}).match({text!r}) has no words (the server ignores "
                 "punctuation and whitespace): pass some text, or use is_missing()"
             )
-        return _TextLeaf(self.name, "Text", "text", "", terms=tuple(terms), patterns=tuple(patterns))
+        return _TextLeaf(
+            self.name, "Text", "text", "", terms=tuple(terms), patterns=tuple(patterns)
+        )
 
     __mod__ = match
 
@@ -826,18 +827,15 @@ class Text:
             raise FilterError(
                 f"Text({self.name!r}).like({pattern!r}): {bad.group(0)[0]!r} is a character the "
                 "server splits words at, so no word contains it and the pattern could never "
-                "match; a pattern matches one word: " + (
-                    "use % and _ as wildcards (SQL LIKE)" if sql else "use * and ? as wildcards"
-                )
+                "match; a pattern matches one word: "
+                + ("use % and _ as wildcards (SQL LIKE)" if sql else "use * and ? as wildcards")
             )
         _check_pattern_size(self.name, rendered)
         return self._leaf(f"w'{rendered}'")
 
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
-        return _Leaf(
-            self.name, "Text", "text", f"ismissing({_ref(self.name)})", missing=True
-        )
+        return _Leaf(self.name, "Text", "text", f"ismissing({_ref(self.name)})", missing=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -867,9 +865,7 @@ class Geo:
 
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
-        return _Leaf(
-            self.name, "Geo", "geo", f"ismissing({_ref(self.name)})", missing=True
-        )
+        return _Leaf(self.name, "Geo", "geo", f"ismissing({_ref(self.name)})", missing=True)
 
 
 def value_key(value: object) -> object:
