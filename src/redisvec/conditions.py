@@ -127,7 +127,8 @@ def condition(
             raise FilterError(
                 f"filter on {field!r}: unknown operator {op!r}; operators: {', '.join(known)}"
             )
-        hint = _HINTS.get(kind, "").format(eq=_spelled(allowed, "eq"))
+        core_eq = "match" if "match" in allowed.values() else "eq"
+        hint = _HINTS.get(kind, "").format(eq=_spelled(allowed, core_eq))
         raise FilterError(
             f"filter on {field!r}: operator {op} does not apply to {kind} field {field!r}; "
             f"{kind} fields support: {', '.join(allowed) or 'nothing (not filterable)'}"

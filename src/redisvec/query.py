@@ -321,7 +321,8 @@ class TextQuery:
     """Full-text search: records whose text fields contain any of the words of ``text``, by BM25.
 
     Words are matched with OR (a question rarely contains only words a passage has) and stemmed
-    unless the field is NOSTEM (the server expands each word to its stem). The text is split
+    unless the field is NOSTEM (the server expands each word to its stem; on NOSTEM fields the
+    words are sent quoted, since the server would still add the bare stem). The text is split
     into words where the server splits indexed text (ASCII punctuation and whitespace), and the
     index's stopwords are left out before the query is sent: the server would drop them too,
     but a stopword inside a union of words makes search 2.10 silently drop the words after it
@@ -357,14 +358,19 @@ class TextQuery:
                 f"text query {self.text!r} has only stopwords, which the index leaves out of "
                 "the text, so nothing can match: search for other words"
             )
-        union = " | ".join(terms)  # bare words: text_terms leaves nothing that needs escaping
         if self.text_field is not None:
             fld = schema.field(self.text_field)
             if fld.type != "text":
                 raise SchemaError(f"field {self.text_field!r} is a {fld.type} field, not text")
-            match = f"@{self.text_field}:({union})"
+            searched = [fld]
         else:
-            match = f"({union})"
+            searched = [f for f in schema.fields if f.type == "text"]
+        # The server expands a query word to its stem even on a NOSTEM field (search 2.10:
+        # "cancers" also finds "cancer"); quoted, a word is matched as written.
+        if searched and all(getattr(f, "no_stem", False) for f in searched):
+            terms = [f'"{t}"' for t in terms]
+        union = " | ".join(terms)  # text_terms leaves nothing that needs escaping
+        match = f"({union})" if self.text_field is None else f"@{self.text_field}:({union})"
         where = _render_filter(self.filter, schema)
         query = match if where == "*" else f"{match} ({where})"
         extra = _extras(schema.vector_field, True, distance=False) if self.return_vector else []
