@@ -72,7 +72,12 @@ def test_empty_lists() -> None:
     [
         ("x", "eq", 1, r"field 'x', which is not indexed; indexed fields: \['c', 'g', 'n', 't'\]"),
         ("c", "gt", 1, r"gt does not apply to tag field 'c'; tag fields support: eq, ne, in, nin"),
-        ("t", "gt", "a", r"gt does not apply to text field 't'.*use match, or index the field as a"),
+        (
+            "t",
+            "gt",
+            "a",
+            r"gt does not apply to text field 't'.*use match, or index the field as a",
+        ),
         ("g", "eq", "1,2", r"eq does not apply to geo field 'g'; geo fields support: exists"),
         ("v", "eq", [1, 2], r"vector field 'v'.*nothing.*vector query"),
         ("c", "regex", "a", r"filter on 'c': unknown operator 'regex'; operators: eq, ne,"),
