@@ -433,20 +433,29 @@ def test_text_terms_phrase_prefix_like(text_env: Env) -> None:
 
 def test_hostile_text_values_stay_terms(text_env: Env) -> None:
     run = text_env.run
-    assert run(Text("body") % "@title:(hack) | x") == set()  # "x" is in no record
+    assert run(Text("body") % "@title:(hack) x") == set()  # "x" is in no record
+    with pytest.raises(FilterError, match="any of"):  # redisvl's spelling of a union: refused
+        run(Text("body") % "@title:(hack) | x")
     assert run(Text("body") % "@title:(hack)") == {"t7"}
     assert run(Text("body").phrase('quote"s')) == {"t7"}
-    assert run(Text("body").like("it's")) == set()  # "it's" was indexed as two terms
-    assert run(Text("body").like("') | *")) == set()
+    for pattern in ("it's", "') | *"):  # no single word contains ' or space: refused
+        with pytest.raises(FilterError, match="splits words"):
+            run(Text("body").like(pattern))
     assert run(Text("body") % "ismissing inf w") == set()
 
 
 def test_stopword_pins(text_env: Env) -> None:
-    """Stopwords are dropped from term queries, but a phrase with one does not match."""
+    """Stopwords are left out of text filters, as the server left them out of the index: a
+    phrase with one matches (the server keeps no position for it), and one made only of
+    stopwords is refused, having nothing to match."""
     assert text_env.run(Text("body") % "the quick") == {"t1", "t2"}
-    assert text_env.run(Text("body") % "the") == set()
-    assert text_env.run(Text("body").phrase("over the lazy")) == set()
+    with pytest.raises(FilterError, match="only stopwords"):
+        text_env.run(Text("body") % "the")
+    assert text_env.run(Text("body").phrase("over the lazy")) == {"t1"}
     assert text_env.run(Text("body").phrase("over lazy")) == {"t1"}
+    # the raw server behaviour this works around: a phrase with a stopword never matches
+    raw = '@body:"over the lazy"'
+    assert search(text_env.client, text_env.index, text_env.prefix, raw) == set()
 
 
 def test_text_case_folding_is_ascii_only(text_env: Env) -> None:

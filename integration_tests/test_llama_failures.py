@@ -101,11 +101,14 @@ def test_tag_eq_with_empty_zero_or_list_does_not_match_everything(store: RedisVe
 
 
 def test_text_match_values_are_escaped(store: RedisVectorStore) -> None:
-    hostile = F(key="title", value="hello) | @color:{blue", operator=Op.TEXT_MATCH)
-    assert ids(store, hostile) == {
-        "b"
-    }  # the words, adjacent: not a query that matches "red"/"blue"
-    assert ids(store, F(key="title", value="world) | (*", operator=Op.TEXT_MATCH)) == {"a", "c"}
+    # query syntax in a value is punctuation between words: the words, anywhere
+    hostile = F(key="title", value="hello) @color:{blue", operator=Op.TEXT_MATCH)
+    assert ids(store, hostile) == {"b"}  # not a query that matches "red"/"blue"
+    assert ids(store, F(key="title", value="world) (*", operator=Op.TEXT_MATCH)) == {"a", "c"}
+    # '|' (redisvl's "any of") cannot be a word match: refused, not read as AND
+    for value in ("hello) | @color:{blue", "world) | (*"):
+        with pytest.raises(FilterError, match="any of"):
+            ids(store, F(key="title", value=value, operator=Op.TEXT_MATCH))
 
 
 def test_filter_on_unindexed_field_raises_and_delete_nodes_is_not_a_silent_no_op(

@@ -87,6 +87,9 @@ def _items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+_STOP = {"a", "the", "of", "and", "is", "in", "to", "with"}  # the server's, those used here
+
+
 def _words(text: str) -> list[str]:
     return [w.lower() for w in re.split(r"[^0-9A-Za-z_]+", text) if w]
 
@@ -110,9 +113,8 @@ def holds(md: dict[str, Any], f: MetadataFilter) -> bool:
         return any(t in _items(value) for t in target)  # type: ignore[union-attr]
     if op == Op.ALL:
         return all(t in _items(value) for t in target)  # type: ignore[union-attr]
-    if op in (Op.TEXT_MATCH, Op.TEXT_MATCH_INSENSITIVE):
-        have, want = _words(value), _words(str(target))
-        return any(have[i : i + len(want)] == want for i in range(len(have) - len(want) + 1))
+    if op in (Op.TEXT_MATCH, Op.TEXT_MATCH_INSENSITIVE):  # every word, anywhere, unstemmed
+        return set(_words(str(target))) - _STOP <= set(_words(value))
     compare = {Op.GT: value > target, Op.GTE: value >= target, Op.LT: value < target}
     return compare.get(op, value <= target)  # type: ignore[operator]
 
@@ -219,7 +221,8 @@ def test_evaluator_sanity() -> None:
     assert not holds(md, f(key="labels", value=["l1", "l3"], operator=Op.ALL))
     assert holds(md, f(key="missing", value="x", operator=Op.NE))
     assert holds(md, f(key="title", value="BETA GAMMA", operator=Op.TEXT_MATCH_INSENSITIVE))
-    assert not holds(md, f(key="title", value="gamma beta", operator=Op.TEXT_MATCH))
+    assert holds(md, f(key="title", value="gamma beta", operator=Op.TEXT_MATCH))  # any order
+    assert not holds(md, f(key="title", value="gamma delta", operator=Op.TEXT_MATCH))
     assert holds({"title": ""}, f(key="title", value=None, operator=Op.IS_EMPTY))
     nots = MetadataFilters(
         filters=[f(key="n", value=3), f(key="color", value="blue")], condition=FilterCondition.NOT

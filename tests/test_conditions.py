@@ -72,7 +72,12 @@ def test_empty_lists() -> None:
     [
         ("x", "eq", 1, r"field 'x', which is not indexed; indexed fields: \['c', 'g', 'n', 't'\]"),
         ("c", "gt", 1, r"gt does not apply to tag field 'c'; tag fields support: eq, ne, in, nin"),
-        ("t", "gt", "a", r"gt does not apply to text field 't'.*use eq, or index the field as a"),
+        (
+            "t",
+            "gt",
+            "a",
+            r"gt does not apply to text field 't'.*use match, or index the field as a",
+        ),
         ("g", "eq", "1,2", r"eq does not apply to geo field 'g'; geo fields support: exists"),
         ("v", "eq", [1, 2], r"vector field 'v'.*nothing.*vector query"),
         ("c", "regex", "a", r"filter on 'c': unknown operator 'regex'; operators: eq, ne,"),
@@ -95,7 +100,9 @@ def test_errors_name_field_value_and_fix(field: str, op: str, value: Any, messag
 def test_presence_needs_indexmissing_when_fields_are_known() -> None:
     assert condition("c", "missing", None, FIELDS).render() == "ismissing(@c)"
     for op, value in (("missing", None), ("exists", True)):
-        with pytest.raises(FilterError, match=rf"'n': {op} needs the field created with INDEX"):
+        with pytest.raises(
+            FilterError, match=rf"'n' \({op}\): .*needs the field created with INDEX"
+        ):
             condition("n", op, value, FIELDS)
     assert filterable(FIELDS) == ["c", "g", "n", "t"]
 
@@ -109,7 +116,7 @@ def test_a_frameworks_own_operator_names() -> None:
     assert table["numeric"] == {"EQ": "eq", "EMPTY": "missing"}
     assert table["text"] == {"MATCH": "eq", "EMPTY": "missing"}
     assert table["geo"] == {"EMPTY": "missing"}
-    assert condition("t", "MATCH", "a b", TYPES, operators=table).render() == '@t:"a b"'
+    assert condition("t", "MATCH", "x y", TYPES, operators=table).render() == '@t:"x y"'
     with pytest.raises(FilterError, match=r"EQ does not apply to text field 't'.*use MATCH"):
         condition("t", "EQ", "a", TYPES, operators=table)
     with pytest.raises(FilterError, match=r"ANY does not apply to numeric field 'n'; numeric fi"):

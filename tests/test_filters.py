@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -204,20 +205,25 @@ def test_between_inclusive_must_be_known() -> None:
 @pytest.mark.parametrize(
     ("expr", "expected"),
     [
-        (Text("body") % "hello world", "@body:(hello world)"),
-        (Text("body").match("hello"), "@body:hello"),
-        (Text("body").match("@title:(hack) | x*"), "@body:(title hack x)"),
-        (Text("body").match("snake_case 日本語"), "@body:(snake_case 日本語)"),
-        (Text("body").phrase('say "hi" \\ there'), '@body:"say hi there"'),
+        (Text("body") % "hello world", '@body:("hello" "world")'),
+        (Text("body").match("hello"), '@body:"hello"'),
+        (Text("body").match("@title:(hack) doc*"), '@body:("title" "hack" doc*)'),
+        (
+            Text("body").match("*tor *oct* %docter% %%%dxktar%%%"),
+            "@body:(*tor *oct* %docter% %%%dxktar%%%)",
+        ),
+        (Text("body").match("snake_case 日本語"), '@body:("snake_case" "日本語")'),
+        (Text("body").match("The a of doctors"), '@body:"doctors"'),  # stopwords left out
+        (Text("body").match("5 * 3 %"), '@body:("5" "3")'),  # lone * and % are punctuation
+        (Text("body").phrase('say "hi" \\ now'), '@body:"say hi now"'),
+        (Text("body").phrase("over the lazy dog"), '@body:"over lazy dog"'),
         (Text("body") == "hello world", '@body:"hello world"'),
         (Text("body") != "hello world", '-@body:"hello world"'),
         (Text("body").prefix("hel"), "@body:hel*"),
         (Text("body").like("h?l*"), "@body:w'h?l*'"),
-        (Text("body").like("it's"), "@body:w'it\\'s'"),
-        (Text("body").like("a\\b"), "@body:w'a\\\\b'"),
-        (Text("body").like("' | @x:{*} '"), "@body:w'\\' | @x:{*} \\''"),
         (Text("body").like("h_l%", sql=True), "@body:w'h?l*'"),
-        (Text("body").like("100\\%\\_x", sql=True), "@body:w'100%_x'"),
+        (Text("body").like("snake\\_%", sql=True), "@body:w'snake_*'"),
+        (Text("body").like("%", sql=True), "@body:w'*'"),
         (Text("body").is_missing(), "ismissing(@body)"),
     ],
 )
@@ -239,10 +245,66 @@ def test_bad_prefix(prefix: str) -> None:
         Text("body").prefix(prefix)
 
 
-@pytest.mark.parametrize("pattern", ["", "a\x00"])
+@pytest.mark.parametrize("pattern", ["", "a\x00", "it's", "a\\b", "' | @x:{*} '", "$vector"])
 def test_bad_like(pattern: str) -> None:
     with pytest.raises(FilterError, match="'body'"):
         Text("body").like(pattern)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("x*", "at least 2"),  # shorter than the server's MINPREFIX: matches nothing
+        ("*x", "at least 2"),
+        ("d*c", "not a pattern"),
+        ("**doc", "not a pattern"),
+        ("%%doc%", "not a pattern"),
+        ("%%%%doc%%%%", "not a pattern"),
+        ("%do-c%", "not a pattern"),
+        ("engineer|doctor", "any of"),
+        ("engineer | doctor", "any of"),
+        ("the of", "only stopwords"),
+    ],
+)
+def test_match_refuses_what_it_cannot_express(text: str, match: str) -> None:
+    with pytest.raises(FilterError, match=match):
+        (Text("body") % text).render()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Text("title").like("x" * 1025),
+        lambda: Text("title").like("x" * 1025, sql=True),
+        lambda: Text("title").like("x" * 1024 + "%", sql=True),
+        lambda: Text("title").like("é" * 513),  # bytes, not characters
+        lambda: Text("title") % ("*" + "x" * 1024),
+        lambda: Text("title") % ("*" + "x" * 1023 + "*"),
+        lambda: Text("title").prefix("x" * 1024),
+    ],
+)
+def test_patterns_that_crash_the_server_are_refused_offline(build: Any) -> None:
+    """search 2.10.5 dies (SIGSEGV) on a wildcard, suffix or infix pattern over 1,024 bytes:
+    never sent, checked here without a server."""
+    with pytest.raises(FilterError, match="at most 1024 bytes"):
+        build()
+    assert Text("title").like("x" * 1024).render() == "@title:w'" + "x" * 1024 + "'"
+
+
+def test_langchain_like_longer_than_the_server_takes_is_refused_offline() -> None:
+    pytest.importorskip("langchain_core")
+    from redisvec.langchain.filters import from_dict
+
+    with pytest.raises(FilterError, match=r"'title'.*at most 1024 bytes"):
+        from_dict({"title": {"$like": "x" * 1025}}, {"title": "text"})
+
+
+def test_only_stopwords_in_a_phrase_is_refused() -> None:
+    with pytest.raises(FilterError, match="only stopwords"):
+        Text("body").phrase("to be or not to be").render()
+    # with the index's own list (here: none), the same words are ordinary
+    assert Text("body").phrase("to be").render(stopwords=[]) == '@body:"to be"'
+    assert (Text("body") % "The quick").render(stopwords=["QUICK"]) == '@body:"The"'
 
 
 # --- geo ------------------------------------------------------------------------------------------
@@ -282,8 +344,8 @@ def test_and_or_not_rendering_and_flattening() -> None:
     a, b, c, d = (Tag("t") == "a"), (Tag("t") == "b"), (Num("n") > 1), (Text("x") % "hi")
     assert (a & b).render() == "(@t:{a} @t:{b})"
     assert (a | b).render() == "(@t:{a} | @t:{b})"
-    assert ((a & b) & (c & d)).render() == "(@t:{a} @t:{b} @n:[(1 +inf] @x:hi)"
-    assert (a | (b | c) | d).render() == "(@t:{a} | @t:{b} | @n:[(1 +inf] | @x:hi)"
+    assert ((a & b) & (c & d)).render() == '(@t:{a} @t:{b} @n:[(1 +inf] @x:"hi")'
+    assert (a | (b | c) | d).render() == '(@t:{a} | @t:{b} | @n:[(1 +inf] | @x:"hi")'
     assert ((a | b) & c).render() == "((@t:{a} | @t:{b}) @n:[(1 +inf])"
     assert (~(a & b)).render() == "-(@t:{a} @t:{b})"
     assert (~(a | b) & c).render() == "(-(@t:{a} | @t:{b}) @n:[(1 +inf])"

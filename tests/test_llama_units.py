@@ -66,7 +66,8 @@ def test_renderings() -> None:
     assert render(F(key="color", value="a,b")) == r"@color:{a\,b}"
     assert render(F(key="n", value=3, operator=Op.GT)) == "@n:[(3 +inf]"
     assert (
-        render(F(key="body", value="Hello, World", operator=Op.TEXT_MATCH)) == '@body:"Hello World"'
+        render(F(key="body", value="Hello, World", operator=Op.TEXT_MATCH))
+        == '@body:("Hello" "World")'
     )
     assert render(F(key="loc", value=None, operator=Op.IS_EMPTY)) == "ismissing(@loc)"
     assert render(F(key="ref_doc_id", value="d1")) == "@doc_id:{d1}"

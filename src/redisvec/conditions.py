@@ -8,13 +8,15 @@ that maps its names to the core operators below, so that error messages use the 
 wrote. The adapters keep only their own syntax (dicts, ``MetadataFilters``); the meaning of every
 operator lives here, once.
 
-Core operators, by field type (``eq`` on a text field is the phrase: its words adjacent and in
-order; ``like`` takes SQL wildcards ``%`` and ``_`` on single words):
+Core operators, by field type. On a text field ``eq`` is the phrase (its words adjacent and in
+order), ``match`` every word anywhere (a word may be a ``doc*`` / ``*tor`` / ``*oct*`` /
+``%fuzzy%`` pattern), ``like`` SQL LIKE on one word (``%`` any run, ``_`` one character, all else
+literal); words are whole, case-folded, not stemmed, stopwords left out (see `redisvec.filters.Text`):
 
 ==========  ==========================================================
 tag         eq ne in nin all exists missing
 numeric     eq ne gt gte lt lte in nin exists missing
-text        eq ne in nin like exists missing
+text        eq ne in nin like match exists missing
 geo         exists missing
 ==========  ==========================================================
 
@@ -43,7 +45,7 @@ __all__ = ["CORE_OPERATORS", "Operators", "condition", "filterable", "operators"
 CORE_OPERATORS: dict[str, tuple[str, ...]] = {
     "tag": ("eq", "ne", "in", "nin", "all", "exists", "missing"),
     "numeric": ("eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "exists", "missing"),
-    "text": ("eq", "ne", "in", "nin", "like", "exists", "missing"),
+    "text": ("eq", "ne", "in", "nin", "like", "match", "exists", "missing"),
     "geo": ("exists", "missing"),
     "vector": (),
 }
@@ -125,7 +127,8 @@ def condition(
             raise FilterError(
                 f"filter on {field!r}: unknown operator {op!r}; operators: {', '.join(known)}"
             )
-        hint = _HINTS.get(kind, "").format(eq=_spelled(allowed, "eq"))
+        core_eq = "match" if "match" in allowed.values() else "eq"
+        hint = _HINTS.get(kind, "").format(eq=_spelled(allowed, core_eq))
         raise FilterError(
             f"filter on {field!r}: operator {op} does not apply to {kind} field {field!r}; "
             f"{kind} fields support: {', '.join(allowed) or 'nothing (not filterable)'}"
@@ -164,12 +167,12 @@ def _presence(
 ) -> FilterExpression:
     if core == "exists" and not isinstance(value, bool):
         raise FilterError(f"filter on {field!r}: {op} takes true or false, got {value!r}")
-    if not isinstance(fld, str) and not getattr(fld, "index_missing", False):
-        raise FilterError(
-            f"filter on {field!r}: {op} needs the field created with INDEXMISSING "
-            "(redisvec's metadata_schema fields have it; this index's field does not)"
-        )
     missing = _MISSING[kind](field)
+    if not isinstance(fld, str):
+        try:  # the core's check (INDEXMISSING), the one every rendered filter gets
+            missing.render({field: fld})
+        except FilterError as exc:
+            raise FilterError(f"filter on {field!r} ({op}): {exc}") from None
     return ~missing if core == "exists" and value else missing
 
 
@@ -200,7 +203,14 @@ def _build(field: str, kind: str, core: str, value: Any) -> FilterExpression:
     if kind == "tag":
         expr = Tag(field) == value
     elif kind == "text":
-        expr = Text(field).like(value, sql=True) if core == "like" else Text(field).phrase(value)
+        text = Text(field)
+        expr = (
+            text.like(value, sql=True)
+            if core == "like"
+            else text.match(value)
+            if core == "match"
+            else text.phrase(value)
+        )
     else:
         num = Num(field)
         compare: dict[str, Callable[[Any], FilterExpression]] = {

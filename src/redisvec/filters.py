@@ -18,17 +18,21 @@ Semantics, pinned by tests against a real server (search 2.10):
   (``É`` and ``é`` stay distinct) unless the field is ``CASESENSITIVE``.
 - TAG values cannot contain NUL or other ASCII control characters than whitespace: the server's
   query parser reads them as separators, so such a value can never be matched (`FilterError`).
-- TEXT matching is on terms: the server splits text at ASCII punctuation and whitespace (not at
-  ``_``), folds ASCII case, stems unless ``NOSTEM`` and drops stopwords. A query made only of
-  stopwords matches nothing, and an exact phrase containing a stopword does not match on an index
-  with stopwords (use ``STOPWORDS 0`` for fields you phrase-match).
+- TEXT matching is on whole words (terms): the server splits text at ASCII punctuation and
+  whitespace (not at ``_``), folds ASCII case and leaves stopwords out; filters leave the index's
+  stopwords out too (a stopword in a union makes search 2.10 drop the other words or crash; in a
+  phrase it never matches). Text filters are not stemmed: the server expands words to their stems
+  only outside KNN pre-filters and negations, so a stemmed filter would select other records in
+  a vector search than in a count or a delete. Patterns (``doc*``, ``*tor``, ``*oct*``,
+  ``%fuzzy%``, ``like``) are explicit; a pattern longer than 1,024 bytes is refused (it crashes
+  search 2.10), and so is anything else that cannot be expressed.
 - ``is_missing()`` needs the field created with ``INDEXMISSING`` (search 2.10+).
 
 Decisions: an empty tag value (``""``, only whitespace) is refused, since it easily renders as
 ``*``; an empty list is a real empty set (``== []`` matches nothing, ``!= []`` everything),
 rendered ``(A -(A))``, which the server evaluates to nothing. `Num` refuses bool and NaN.
-`Text.like` takes ``*``/``?`` wildcards, or SQL ``%``/``_`` with ``sql=True``. Float tag values
-follow `to_tag_text`.
+`Text.like` takes ``*``/``?`` wildcards, or SQL ``%``/``_`` with ``sql=True`` (all else
+literal). Float tag values follow `to_tag_text`.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -48,12 +52,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALL",
+    "DEFAULT_STOPWORDS",
+    "MAX_PATTERN_BYTES",
     "FilterExpression",
     "Geo",
     "Num",
     "Tag",
     "TagValue",
     "Text",
+    "is_stopword",
+    "text_terms",
     "to_tag_text",
     "value_key",
 ]
@@ -66,6 +74,21 @@ _TAG_TRIM = " \t\n\v\f\r"
 _UNQUERYABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # Where the server splits TEXT into terms: every ASCII character but letters, digits and "_".
 _TEXT_SEPARATORS = re.compile(r"[\x00-/:-@\[-\^`{-\x7f]+")
+# Patterns on one word: prefix / suffix / infix, and fuzzy with a Levenshtein distance of 1 to 3.
+_STAR = re.compile(r"(\*?)([^*]+)(\*?)")
+_FUZZY = re.compile(r"(%{1,3})([^%]+)\1")
+#: A wildcard, suffix or infix pattern longer than this (in bytes) crashes search 2.10 (SIGSEGV).
+MAX_PATTERN_BYTES = 1024
+
+#: The server's default stopwords (search 2.10, each checked with FT.EXPLAIN): what an index made
+#: without STOPWORDS leaves out of its text, and of a query's terms.
+# fmt: off
+DEFAULT_STOPWORDS: frozenset[str] = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+))
+# fmt: on
 _GEO_UNITS = ("m", "km", "mi", "ft")
 _MAX_LAT = 85.05112878  # geohash limit: the server does not index points beyond it
 _SUGGEST = {
@@ -100,6 +123,35 @@ def to_tag_text(value: TagValue) -> str:
     raise FilterError(
         f"a tag value must be str, int, float or bool, not {type(value).__name__} ({value!r})"
     )
+
+
+def text_terms(text: str) -> list[str]:
+    """The words of ``text`` as the server splits text into terms (at every ASCII character but
+    letters, digits and ``_``; non-ASCII characters stay in words). Stopwords are kept."""
+    return [t for t in _TEXT_SEPARATORS.split(text) if t]
+
+
+def _stopword_set(stopwords: Iterable[str] | None) -> frozenset[str]:
+    if stopwords is None:
+        return DEFAULT_STOPWORDS
+    if isinstance(stopwords, str):
+        raise FilterError(f"stopwords must be a list of words, got the string {stopwords!r}")
+    return frozenset(w.lower() for w in stopwords)
+
+
+def is_stopword(term: str, stopwords: frozenset[str]) -> bool:
+    """Whether the server drops ``term`` (its stopword check ignores ASCII case)."""
+    return term.lower() in stopwords if term.isascii() else False
+
+
+def _check_pattern_size(field: str, pattern: str) -> None:
+    size = len(pattern.encode())
+    if size > MAX_PATTERN_BYTES:
+        raise FilterError(
+            f"Text({field!r}): the pattern {pattern[:40]!r}... is {size} bytes long; the server "
+            f"takes patterns of at most {MAX_PATTERN_BYTES} bytes (longer ones crash search 2.10): "
+            "shorten it"
+        )
 
 
 def _escape(text: str) -> str:
@@ -166,27 +218,39 @@ class FilterExpression:
     def __invert__(self) -> FilterExpression:
         return _Not(self)
 
-    def render(self, fields: Mapping[str, str] | Mapping[str, Field] | None = None) -> str:
+    def render(
+        self,
+        fields: Mapping[str, str] | Mapping[str, Field] | None = None,
+        *,
+        stopwords: Iterable[str] | None = None,
+    ) -> str:
         """Return the DIALECT 2 query string.
 
         With ``fields`` (field name -> ``"tag"|"text"|"numeric"|"geo"|"vector"``, or -> the
         schema's `Field`, as in ``schema.fields_by_name``), first check that every field exists
         and has a type the operator applies to, raising `FilterError` otherwise. Given `Field`
-        objects, a tag value containing its field's separator is refused too: the server split
-        stored values at the separator, so such a value would silently match nothing (indexes made
-        by other tools usually split on ``,``).
+        objects, a tag value containing its field's separator is refused too (the server split
+        stored values at the separator, so such a value would silently match nothing; indexes made
+        by other tools usually split on ``,``), and so is ``is_missing()`` on a field created
+        without INDEXMISSING (the server would answer with an error).
+
+        ``stopwords`` is the index's stopword list (None: the server's default English list,
+        `DEFAULT_STOPWORDS`); text filters leave them out, as the server does when indexing.
         """
         if fields is not None:
             types: dict[str, str] = {}
             separators: dict[str, str] = {}
+            no_missing: set[str] = set()
             for name, fld in fields.items():
                 types[name] = (fld if isinstance(fld, str) else fld.type).lower()
                 sep = getattr(fld, "separator", None) if types[name] == "tag" else None
                 if isinstance(sep, str) and sep:
                     separators[name] = sep
+                if not isinstance(fld, str) and not getattr(fld, "index_missing", False):
+                    no_missing.add(name)
             for leaf in self._leaves():
-                leaf.validate(types, separators)
-        return self._render()
+                leaf.validate(types, separators, no_missing)
+        return self._render(_stopword_set(stopwords))
 
     def field_names(self) -> frozenset[str]:
         """The names of the fields this filter reads."""
@@ -216,12 +280,12 @@ class FilterExpression:
         return self.render()
 
     # internals
-    def _render(self) -> str:
+    def _render(self, sw: frozenset[str]) -> str:
         raise NotImplementedError
 
-    def _operand(self) -> str:
+    def _operand(self, sw: frozenset[str]) -> str:
         """The rendering as a child of AND/OR/NOT: atoms bare, everything else parenthesized."""
-        return self._render()
+        return self._render(sw)
 
     def _leaves(self) -> Iterator[_Leaf]:
         return iter(())
@@ -235,7 +299,7 @@ class _All(FilterExpression):
 
     anchor: FilterExpression | None = None
 
-    def _render(self) -> str:
+    def _render(self, sw: frozenset[str]) -> str:
         return "*"
 
     def __invert__(self) -> FilterExpression:
@@ -262,13 +326,13 @@ class _Never(FilterExpression):
 
     anchor: FilterExpression | None
 
-    def _render(self) -> str:
+    def _render(self, sw: frozenset[str]) -> str:
         if self.anchor is None:
             raise FilterError(
                 "this filter matches nothing (it is built from ~ALL alone), and the server has "
                 "no query for that without a field: skip the search instead"
             )
-        return f"({self.anchor._operand()} -({self.anchor._render()}))"
+        return f"({self.anchor._operand(sw)} -({self.anchor._render(sw)}))"
 
     def __invert__(self) -> FilterExpression:
         return _All(self.anchor)
@@ -284,10 +348,10 @@ class _Never(FilterExpression):
 class _Raw(FilterExpression):
     query: str
 
-    def _render(self) -> str:
+    def _render(self, sw: frozenset[str]) -> str:
         return self.query
 
-    def _operand(self) -> str:
+    def _operand(self, sw: frozenset[str]) -> str:
         return f"({self.query})"
 
 
@@ -300,15 +364,19 @@ class _Leaf(FilterExpression):
     kind: str  # the field type it applies to
     query: str
     values: tuple[str, ...] = ()  # tag texts as matched (trimmed, unescaped)
+    missing: bool = False  # an ismissing() test, which needs INDEXMISSING
 
-    def _render(self) -> str:
+    def _render(self, sw: frozenset[str]) -> str:
         return self.query
 
     def _leaves(self) -> Iterator[_Leaf]:
         yield self
 
     def validate(
-        self, types: Mapping[str, str], separators: Mapping[str, str] | None = None
+        self,
+        types: Mapping[str, str],
+        separators: Mapping[str, str] | None = None,
+        no_missing: Collection[str] = (),
     ) -> None:
         kind = types.get(self.field)
         if kind is None:
@@ -328,6 +396,13 @@ class _Leaf(FilterExpression):
                 f"{self.builder}({self.field!r}) applies to {self.kind} fields, but "
                 f"{self.field!r} is a {kind} field: {fix}"
             )
+        if self.missing and self.field in no_missing:
+            raise FilterError(
+                f"{self.builder}({self.field!r}).is_missing() (also $exists / IS_EMPTY) needs the "
+                f"field created with INDEXMISSING, and {self.field!r} of this index was not: "
+                "re-create the index with it (redisvec's metadata_schema fields have it), or "
+                "filter on a field that has it"
+            )
         sep = (separators or {}).get(self.field)
         for value in self.values:
             if sep and sep in value:
@@ -341,11 +416,38 @@ class _Leaf(FilterExpression):
 
 
 @dataclass(frozen=True)
+class _TextLeaf(_Leaf):
+    """A text match or phrase, rendered when the index's stopwords are known: they are left out
+    (the server indexed none; a stopword in a term union makes it drop the other terms, or
+    crash, and a phrase with one never matches). Terms are quoted: matched as written (case
+    folded), never stemmed, so a filter selects the same records in every kind of query."""
+
+    terms: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    phrase: bool = False
+
+    def _render(self, sw: frozenset[str]) -> str:
+        terms = [t for t in self.terms if not is_stopword(t, sw)]
+        if not terms and not self.patterns:
+            what = "phrase" if self.phrase else "match"
+            raise FilterError(
+                f"Text({self.field!r}).{what}({' '.join(self.terms)!r}) has only stopwords, "
+                "which the server leaves out of the index, so there is nothing to match: use "
+                "other words (or an index created with STOPWORDS 0)"
+            )
+        ref = _ref(self.field)
+        if self.phrase:
+            return f'{ref}:"{" ".join(terms)}"'
+        atoms = [f'"{t}"' for t in terms] + list(self.patterns)
+        return f"{ref}:{atoms[0]}" if len(atoms) == 1 else f"{ref}:({' '.join(atoms)})"
+
+
+@dataclass(frozen=True)
 class _And(FilterExpression):
     children: tuple[FilterExpression, ...]
 
-    def _render(self) -> str:
-        return "(" + " ".join(c._operand() for c in self.children) + ")"
+    def _render(self, sw: frozenset[str]) -> str:
+        return "(" + " ".join(c._operand(sw) for c in self.children) + ")"
 
     def _leaves(self) -> Iterator[_Leaf]:
         for c in self.children:
@@ -356,8 +458,8 @@ class _And(FilterExpression):
 class _Or(FilterExpression):
     children: tuple[FilterExpression, ...]
 
-    def _render(self) -> str:
-        return "(" + " | ".join(c._operand() for c in self.children) + ")"
+    def _render(self, sw: frozenset[str]) -> str:
+        return "(" + " | ".join(c._operand(sw) for c in self.children) + ")"
 
     def _leaves(self) -> Iterator[_Leaf]:
         for c in self.children:
@@ -368,11 +470,11 @@ class _Or(FilterExpression):
 class _Not(FilterExpression):
     child: FilterExpression
 
-    def _render(self) -> str:
-        return "-" + self.child._operand()
+    def _render(self, sw: frozenset[str]) -> str:
+        return "-" + self.child._operand(sw)
 
-    def _operand(self) -> str:
-        return self._render()
+    def _operand(self, sw: frozenset[str]) -> str:
+        return self._render(sw)
 
     def __invert__(self) -> FilterExpression:
         return self.child
@@ -481,7 +583,7 @@ class Tag:
 
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
-        return _Leaf(self.name, "Tag", "tag", f"ismissing({_ref(self.name)})")
+        return _Leaf(self.name, "Tag", "tag", f"ismissing({_ref(self.name)})", missing=True)
 
 
 @lru_cache(maxsize=1024)
@@ -579,16 +681,25 @@ class Num:
 
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
-        return _Leaf(self.name, "Num", "numeric", f"ismissing({_ref(self.name)})")
+        return _Leaf(self.name, "Num", "numeric", f"ismissing({_ref(self.name)})", missing=True)
 
 
 @dataclass(frozen=True, eq=False)
 class Text:
-    """A TEXT field, matched by terms (see the module docstring for stemming and stopwords).
+    """A TEXT field, matched by whole words (terms).
 
-    ``% text`` / `match`: every term of ``text``; `phrase` / ``==``: the terms adjacent and in
-    order; ``!=``: not that phrase; `prefix`: a term starting with it; `like`: a term matching a
-    wildcard pattern.
+    ``% text`` / `match`: every word of ``text``, anywhere, in any order; a word may be a
+    pattern: ``doc*`` (prefix), ``*tor`` (suffix), ``*oct*`` (infix), ``%term%`` (fuzzy, up to
+    ``%%%term%%%``). `phrase` / ``==``: the words adjacent and in order; ``!=``: not that
+    phrase; `prefix`: a word starting with it; `like`: a word matching a wildcard pattern.
+
+    Words are compared as the server indexed them: split at ASCII punctuation and whitespace,
+    ASCII case folded, stopwords left out (the index's list, given to `FilterExpression.render`).
+    A filter is not stemmed: ``% "engine"`` does not match "engineer". The server stems filter
+    words only in some queries (not inside a KNN pre-filter nor under a negation), so a stemmed
+    filter would select different records in a vector search than in a count or a delete; an
+    unstemmed one selects the same records everywhere. Use a pattern (``engine*``) to widen.
+    What cannot be expressed is refused (`FilterError`), never simplified.
     """
 
     name: str
@@ -599,11 +710,14 @@ class Text:
     def _leaf(self, query: str) -> FilterExpression:
         return _Leaf(self.name, "Text", "text", f"{_ref(self.name)}:{query}")
 
-    def _terms(self, text: object, op: str) -> list[str]:
-        """Split where the server splits text, so each term is a bare word that needs no escaping."""
+    def _text(self, text: object, op: str) -> str:
         if not isinstance(text, str):
             raise FilterError(f"Text({self.name!r}).{op}() takes a string, got {text!r}")
-        terms = [t for t in _TEXT_SEPARATORS.split(text) if t]
+        return text
+
+    def _terms(self, text: object, op: str) -> list[str]:
+        """Split where the server splits text, so each term is a bare word that needs no escaping."""
+        terms = text_terms(self._text(text, op))
         if not terms:
             raise FilterError(
                 f"Text({self.name!r}).{op}({text!r}) has no words (the server ignores punctuation "
@@ -612,15 +726,56 @@ class Text:
         return terms
 
     def match(self, text: str) -> FilterExpression:
-        """Records whose field contains every term of ``text``, anywhere."""
-        terms = self._terms(text, "match")
-        return self._leaf(terms[0] if len(terms) == 1 else "(" + " ".join(terms) + ")")
+        """Records whose field contains every word of ``text`` (each a term or a pattern)."""
+        text = self._text(text, "match")
+        if "|" in text:
+            raise FilterError(
+                f"Text({self.name!r}).match({text!r}): '|' (any of) is not part of match, which "
+                f"needs every word; for any of several, combine filters: "
+                f"Text({self.name!r}).match(a) | Text({self.name!r}).match(b)"
+            )
+        terms: list[str] = []
+        patterns: list[str] = []
+        for word in text.split():
+            if _TEXT_SEPARATORS.fullmatch(word) is None and ("*" in word or word[0] == "%"):
+                patterns.append(self._pattern(word))
+            else:
+                terms += text_terms(word)
+        if not terms and not patterns:
+            raise FilterError(
+                f"Text({self.name!r}).match({text!r}) has no words (the server ignores "
+                "punctuation and whitespace): pass some text, or use is_missing()"
+            )
+        return _TextLeaf(
+            self.name, "Text", "text", "", terms=tuple(terms), patterns=tuple(patterns)
+        )
 
     __mod__ = match
 
+    def _pattern(self, word: str) -> str:
+        star = _STAR.fullmatch(word) if "*" in word else None
+        fuzzy = _FUZZY.fullmatch(word)
+        core = star.group(2) if star else fuzzy.group(2) if fuzzy else ""
+        if not core or _TEXT_SEPARATORS.search(core):
+            raise FilterError(
+                f"Text({self.name!r}).match(): {word!r} is not a pattern the server has; use "
+                "'doc*' (prefix), '*tor' (suffix), '*oct*' (infix) or '%term%' / '%%term%%' / "
+                f"'%%%term%%%' (fuzzy) on one word, or Text({self.name!r}).like() for wildcards "
+                "inside a word"
+            )
+        if star and len(core) < 2:
+            raise FilterError(
+                f"Text({self.name!r}).match(): {word!r} needs at least 2 characters besides '*' "
+                "(the server's MINPREFIX; shorter patterns silently match nothing)"
+            )
+        _check_pattern_size(self.name, word)
+        return word
+
     def phrase(self, text: str) -> FilterExpression:
-        """Records containing the terms of ``text`` adjacent and in order (punctuation ignored)."""
-        return self._leaf('"' + " ".join(self._terms(text, "phrase")) + '"')
+        """Records containing the words of ``text`` adjacent and in order (punctuation ignored;
+        stopwords left out, as the server leaves them out of the indexed text)."""
+        terms = self._terms(text, "phrase")
+        return _TextLeaf(self.name, "Text", "text", "", terms=tuple(terms), phrase=True)
 
     def __eq__(self, other: str) -> FilterExpression:  # type: ignore[override]
         return self.phrase(other)
@@ -638,32 +793,49 @@ class Text:
                 f"Text({self.name!r}).prefix({prefix!r}) must be one word of at least 2 letters, "
                 "digits or '_' (text is matched term by term)"
             )
+        _check_pattern_size(self.name, prefix + "*")
         return self._leaf(prefix + "*")
 
     def like(self, pattern: str, *, sql: bool = False) -> FilterExpression:
-        """Records with a term matching a wildcard ``pattern``: ``*`` any run, ``?`` one character.
+        """Records with a word matching ``pattern``: ``*`` any run, ``?`` one character.
 
-        With ``sql=True`` the pattern uses SQL LIKE syntax instead: ``%`` any run, ``_`` one
-        character, ``\\%``/``\\_`` literal. A pattern matches single terms, so one containing
-        punctuation or spaces never matches (the server split the text there).
+        With ``sql=True`` the pattern is SQL LIKE instead: ``%`` any run, ``_`` one character,
+        ``\\%`` / ``\\_`` literal, every other character literal. A pattern matches one word, so
+        a literal character the server splits words at (punctuation, whitespace, ``$``; with
+        ``sql=True`` also ``*`` and ``?``) could never match: it is refused, as is a pattern
+        longer than 1,024 bytes (search 2.10 crashes on one).
         """
-        if not isinstance(pattern, str) or not pattern or _UNQUERYABLE.search(pattern):
+        if not isinstance(pattern, str) or not pattern:
             raise FilterError(
-                f"Text({self.name!r}).like() needs a non-empty pattern without control "
-                f"characters, got {pattern!r}"
+                f"Text({self.name!r}).like() needs a non-empty pattern, got {pattern!r}"
             )
+        parts: list[tuple[str, bool]] = []  # (character, is a wildcard)
         if sql:
-            pattern = re.sub(
-                r"\\([%_])|%|_",
-                lambda m: m.group(1) or ("*" if m.group(0) == "%" else "?"),
-                pattern,
+            for m in re.finditer(r"\\([%_])|(.)", pattern, re.DOTALL):
+                if m.group(1):
+                    parts.append((m.group(1), False))
+                elif m.group(2) in ("%", "_"):
+                    parts.append(("*" if m.group(2) == "%" else "?", True))
+                else:
+                    parts.append((m.group(2), False))
+        else:
+            parts = [(c, c in "*?") for c in pattern]
+        rendered = "".join(c for c, _ in parts)
+        literal = "".join(c for c, wild in parts if not wild)
+        bad = _TEXT_SEPARATORS.search(literal)
+        if bad:
+            raise FilterError(
+                f"Text({self.name!r}).like({pattern!r}): {bad.group(0)[0]!r} is a character the "
+                "server splits words at, so no word contains it and the pattern could never "
+                "match; a pattern matches one word: "
+                + ("use % and _ as wildcards (SQL LIKE)" if sql else "use * and ? as wildcards")
             )
-        escaped = pattern.replace("\\", "\\\\").replace("'", "\\'")
-        return self._leaf(f"w'{escaped}'")
+        _check_pattern_size(self.name, rendered)
+        return self._leaf(f"w'{rendered}'")
 
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
-        return _Leaf(self.name, "Text", "text", f"ismissing({_ref(self.name)})")
+        return _Leaf(self.name, "Text", "text", f"ismissing({_ref(self.name)})", missing=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -693,7 +865,7 @@ class Geo:
 
     def is_missing(self) -> FilterExpression:
         """Records without the field (needs INDEXMISSING)."""
-        return _Leaf(self.name, "Geo", "geo", f"ismissing({_ref(self.name)})")
+        return _Leaf(self.name, "Geo", "geo", f"ismissing({_ref(self.name)})", missing=True)
 
 
 def value_key(value: object) -> object:

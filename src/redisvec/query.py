@@ -13,7 +13,6 @@ The builders do no I/O, so `SearchIndex` and `AsyncSearchIndex` share them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from redisvec.codec import VectorCodec, VectorLike
 from redisvec.errors import SchemaError
-from redisvec.filters import FilterExpression
+from redisvec.filters import DEFAULT_STOPWORDS, FilterExpression, is_stopword, text_terms
 from redisvec.schema import check_id_list, memo_put
 
 if TYPE_CHECKING:
@@ -58,9 +57,19 @@ def _render_filter(flt: Filter, schema: IndexSchema) -> str:
     cached = cache.get(id(flt))
     if cached is not None and cached[0] is flt:
         return cached[1]  # type: ignore[no-any-return]
-    where = flt.render(schema.fields_by_name)  # checked, with each tag field's separator
+    # checked, with each tag field's separator, and text without the index's stopwords
+    where = flt.render(schema.fields_by_name, stopwords=stopwords_of(schema))
     memo_put(cache, id(flt), (flt, where))
     return where
+
+
+def stopwords_of(schema: IndexSchema) -> frozenset[str]:
+    """The index's stopwords: ``schema.stopwords`` where the schema states them (an index made
+    with STOPWORDS; FT.INFO reports them then), otherwise the server's default list."""
+    words = getattr(schema, "stopwords", None)
+    if words is None:
+        return DEFAULT_STOPWORDS
+    return frozenset(str(w).lower() for w in words)
 
 
 def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
@@ -306,15 +315,19 @@ class CountQuery(_Scores):
         return [schema.name, _render_filter(self.filter, schema), "LIMIT", 0, 0, "DIALECT", DIALECT]
 
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
 @dataclass(frozen=True)
 class TextQuery:
     """Full-text search: records whose text fields contain any of the words of ``text``, by BM25.
 
-    Words are matched with OR (a question rarely contains only words a passage has); the
-    server drops stopwords and stems unless the field is NOSTEM.
+    Words are matched with OR (a question rarely contains only words a passage has) and stemmed
+    unless the field is NOSTEM (the server expands each word to its stem; on NOSTEM fields the
+    words are sent quoted, since the server would still add the bare stem). The text is split
+    into words where the server splits indexed text (ASCII punctuation and whitespace), and the
+    index's stopwords are left out before the query is sent: the server would drop them too,
+    but a stopword inside a union of words makes search 2.10 silently drop the words after it
+    (or crash). ``text`` made only of stopwords and punctuation is refused (`ValueError`): it
+    has nothing to match. Characters that are query syntax elsewhere (``* % | $``) are ordinary
+    punctuation here.
     """
 
     text: str
@@ -332,17 +345,31 @@ class TextQuery:
 
     def to_args(self, schema: IndexSchema) -> list[Arg]:
         k = _positive("k", self.k)
-        words = [w for w in _TOKEN.findall(self.text) if w]
+        if not isinstance(self.text, str):
+            raise ValueError(f"a text query takes a string, got {self.text!r}")
+        words = text_terms(self.text)
         if not words:
             raise ValueError(f"text query {self.text!r} has no words to search for")
-        terms = " | ".join(_escape_term(w) for w in words)
+        stop = stopwords_of(schema)
+        terms = list(dict.fromkeys(w for w in words if not is_stopword(w, stop)))
+        if not terms:
+            raise ValueError(
+                f"text query {self.text!r} has only stopwords, which the index leaves out of "
+                "the text, so nothing can match: search for other words"
+            )
         if self.text_field is not None:
             fld = schema.field(self.text_field)
             if fld.type != "text":
                 raise SchemaError(f"field {self.text_field!r} is a {fld.type} field, not text")
-            match = f"@{self.text_field}:({terms})"
+            searched = [fld]
         else:
-            match = f"({terms})"
+            searched = [f for f in schema.fields if f.type == "text"]
+        # The server expands a query word to its stem even on a NOSTEM field (search 2.10:
+        # "cancers" also finds "cancer"); quoted, a word is matched as written.
+        if searched and all(getattr(f, "no_stem", False) for f in searched):
+            terms = [f'"{t}"' for t in terms]
+        union = " | ".join(terms)  # text_terms leaves nothing that needs escaping
+        match = f"({union})" if self.text_field is None else f"@{self.text_field}:({union})"
         where = _render_filter(self.filter, schema)
         query = match if where == "*" else f"{match} ({where})"
         extra = _extras(schema.vector_field, True, distance=False) if self.return_vector else []
@@ -356,10 +383,6 @@ class TextQuery:
             "LIMIT", 0, k,
             "DIALECT", DIALECT,
         ]  # fmt: skip
-
-
-def _escape_term(word: str) -> str:
-    return "".join(c if c.isalnum() else f"\\{c}" for c in word)
 
 
 Query: TypeAlias = VectorQuery | RangeQuery | FilterQuery | CountQuery | TextQuery

@@ -14,9 +14,15 @@ does not have, is a `FilterError` that names it and lists what is available.
 
 Semantics (pinned against a Python evaluation by the integration tests): ``$ne``, ``$nin`` and
 ``$not`` also match records without the field, like ``metadata.get(k) != v``; ``$exists`` asks
-whether the field is stored (a ``None`` value is not stored, so it counts as missing); ``$eq`` on a
-text field matches the words as a phrase and ``$like`` takes SQL wildcards (``%``, ``_``) on
-single words; ``$in`` on a tag field matches any one of the values.
+whether the field is stored (a ``None`` value is not stored, so it counts as missing; it needs the
+field created with INDEXMISSING, a `FilterError` otherwise); ``$in`` on a tag field matches any
+one of the values.
+
+On a text field, ``$eq`` matches the value's words as a phrase (adjacent, in order) and ``$like``
+is SQL LIKE on one word: ``%`` any run, ``_`` one character, ``\\%`` / ``\\_`` literal, every other
+character literal (so ``{"$like": "*"}`` is refused: no word contains ``*``, the server splits
+words there). Words are whole, ASCII case folded, punctuation and the index's stopwords ignored,
+and not stemmed (the same records match in a vector search, a count and a delete).
 
 What each operator means, and the errors, are the core's (`redisvec.conditions`); this module
 only reads the dict syntax.

@@ -44,6 +44,8 @@ from redisvec.schema import Field, IndexSchema, VectorField, check_id_list, memo
 
 __all__ = ["RedisVectorStore"]
 
+#: ``filter=``: a LangChain dict (escaped), a redisvec `FilterExpression` (escaped), or a str,
+#: which is RAW Redis query syntax sent unescaped: never build one from user input.
 Filter = FilterExpression | Mapping[str, Any] | str | None
 
 #: langchain-redis spellings that mean what ours do.
@@ -86,6 +88,11 @@ class RedisVectorStore(VectorStore):
     (``redis_client`` and/or ``async_client``; a missing one is derived, TLS included).
     ``allow_shared_prefix=True`` lets the index this store creates cover keys another index
     covers too (refused otherwise: `KeySpaceError`).
+
+    ``filter=`` takes a LangChain dict (see `redisvec.langchain.filters`) or a redisvec
+    `FilterExpression`, whose values are escaped. **A string filter is raw Redis query syntax,
+    sent to the server unescaped: never put user input in one** (``*``, ``|``, ``$name``, ``)``
+    in it change the query); use a dict for values you did not write yourself.
     """
 
     def __init__(

@@ -13,10 +13,12 @@ lists of them)                    whose value is a list holds each of its items:
                                   ANY / CONTAINS test membership, ALL tests every item.
                                   Case-insensitive unless the field is ``case_sensitive``.
 numeric                           EQ, NE, GT, GTE, LT, LTE, IN, NIN, IS_EMPTY
-text                              TEXT_MATCH, TEXT_MATCH_INSENSITIVE (the value's words,
-                                  adjacent and in order: text is matched by words, always
-                                  ignoring case and punctuation; stemmed unless no_stem),
-                                  IS_EMPTY
+text                              TEXT_MATCH, TEXT_MATCH_INSENSITIVE (both: every word of
+                                  the value, anywhere in the field, in any order; whole
+                                  words, ASCII case ignored, punctuation and the index's
+                                  stopwords ignored, NOT stemmed, so the same records match
+                                  in every query kind; a word may be a pattern: ``doc*``,
+                                  ``*tor``, ``*oct*``, ``%fuzzy%``), IS_EMPTY
 geo                               IS_EMPTY
 ================================  =======================================================
 
@@ -61,7 +63,7 @@ _TABLE = conditions.operators(
     {
         "EQ": "eq", "NE": "ne", "GT": "gt", "GTE": "gte", "LT": "lt", "LTE": "lte",
         "IN": "in", "NIN": "nin", "ANY": "in", "ALL": "all", "CONTAINS": "eq",
-        "TEXT_MATCH": "eq", "TEXT_MATCH_INSENSITIVE": "eq", "IS_EMPTY": "missing",
+        "TEXT_MATCH": "match", "TEXT_MATCH_INSENSITIVE": "match", "IS_EMPTY": "missing",
     },
     only={
         **dict.fromkeys(("EQ", "NE", "IN", "NIN"), ("tag", "numeric")),
