@@ -10,12 +10,16 @@ async twin `AsyncSearchIndex`) creates, loads and searches it, filter expression
 from __future__ import annotations
 
 from redisvec.codec import VectorCodec
+from redisvec.connection import ConnectionConfig
 from redisvec.errors import (
     BatchWriteError,
+    ConnectionFailedError,
     FilterError,
     IndexNotFoundError,
     QueryTimeoutError,
     RedisVecError,
+    ReplyTimeoutError,
+    ResultLimitError,
     SchemaError,
     SchemaMismatchError,
     SearchUnavailableError,
@@ -42,6 +46,8 @@ __all__ = [
     "ALL",
     "AsyncSearchIndex",
     "BatchWriteError",
+    "ConnectionConfig",
+    "ConnectionFailedError",
     "CountQuery",
     "DocumentLayout",
     "FilterError",
@@ -58,6 +64,8 @@ __all__ = [
     "QueryTimeoutError",
     "RangeQuery",
     "RedisVecError",
+    "ReplyTimeoutError",
+    "ResultLimitError",
     "SchemaError",
     "SchemaMismatchError",
     "SearchIndex",
