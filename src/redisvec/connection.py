@@ -494,20 +494,14 @@ def _extras(kwargs: Mapping[str, Any]) -> str:
 # --- failing fast and clearly --------------------------------------------------------------------
 
 
-# redis-py's functions that open a connection: a timeout inside them is a connection failure (the
-# endpoint is not a working Redis: a firewall, or a TLS port spoken to in plain text), any other
-# timeout is a connected server that answered too slowly.
-_CONNECTING = frozenset(
-    {"connect", "_connect", "connect_check_health", "on_connect", "on_connect_check_health"}
-)
+# redis-py's methods that set a new connection up (HELLO / AUTH / SELECT after the TCP connect).
+_HANDSHAKE = frozenset({"on_connect", "on_connect_check_health"})
 
 
-def _while_connecting(exc: BaseException) -> bool:
-    if "connecting" in str(exc).lower():
-        return True
+def _in_handshake(exc: BaseException) -> bool:
     tb = exc.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_code.co_name in _CONNECTING:
+        if tb.tb_frame.f_code.co_name in _HANDSHAKE:
             return True
         tb = tb.tb_next
     return False
@@ -518,26 +512,41 @@ def connection_error(
 ) -> ConnectionFailedError | ReplyTimeoutError:
     """The error to raise for a connection problem: where (masked) and what to check.
 
-    `ReplyTimeoutError` when a connected server did not answer within ``socket_timeout``,
-    `ConnectionFailedError` for everything else (unreachable, refused, credentials, TLS).
+    A server that accepted the connection but did not answer within ``socket_timeout`` is a
+    `ReplyTimeoutError` (a ``redis.exceptions.TimeoutError``), naming the timeout; everything
+    else (unreachable, refused, no TCP connection within ``socket_connect_timeout``, credentials,
+    TLS) is a `ConnectionFailedError`.
     """
     if isinstance(exc, ConnectionFailedError | ReplyTimeoutError):
         return exc
     text = str(exc)
-    if isinstance(exc, redis.exceptions.TimeoutError) and not _while_connecting(exc):
-        timeout = _connection_kwargs(client).get("socket_timeout")
+    kwargs = _connection_kwargs(client)
+    if isinstance(exc, redis.exceptions.TimeoutError) and "connecting" not in text.lower():
+        timeout = kwargs.get("socket_timeout")
+        if _in_handshake(exc):
+            what = "did not answer the connection handshake"
+            why = (
+                "a TLS endpoint spoken to with redis:// instead of rediss:// (or the reverse) "
+                "never answers; a busy or paused server does not either. Check the scheme, or pass "
+                "a larger socket_timeout"
+            )
+        else:
+            what = "did not answer"
+            why = (
+                "the command took longer than the client waits (a large load or KNN, a busy or "
+                "paused server). Pass a larger socket_timeout"
+            )
         return ReplyTimeoutError(
-            f"Redis at {describe(client)} did not answer within socket_timeout={timeout!r} "
-            f"seconds ({text}): the command took longer than the client waits (a large load or "
-            "KNN, a busy or paused server). Pass a larger socket_timeout "
-            "(ConnectionConfig(socket_timeout=...), or socket_timeout= on your own client)"
+            f"Redis at {describe(client)} {what} within socket_timeout={timeout!r} seconds "
+            f"({text}): {why} (ConnectionConfig(socket_timeout=...), or socket_timeout= on your "
+            "own client)"
         )
     if isinstance(exc, redis.exceptions.AuthenticationError) or "WRONGPASS" in text:
         hint = "check the username/password (ACL user) or the credential provider"
     elif isinstance(exc, redis.exceptions.TimeoutError):
         hint = (
-            "check host, port and firewall; a TLS port spoken to without rediss:// "
-            "(or the reverse) also times out"
+            "no connection within socket_connect_timeout="
+            f"{kwargs.get('socket_connect_timeout')!r} seconds: check host, port and firewall"
         )
     elif "SSL" in text or "certificate" in text:
         hint = "check ssl_ca_certs / ssl_certfile / ssl_keyfile and ssl_cert_reqs"
@@ -552,7 +561,8 @@ _CONN_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def ping(client: SyncClient) -> None:
-    """Round-trip once; raise `ConnectionFailedError` naming the masked endpoint on failure."""
+    """Round-trip once; on failure raise `ConnectionFailedError` (or `ReplyTimeoutError`) naming
+    the masked endpoint."""
     try:
         client.ping()
     except _CONN_ERRORS as exc:
