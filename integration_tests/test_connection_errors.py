@@ -265,7 +265,7 @@ def test_k_above_maxsearchresults_names_k_and_the_limit(
             assert "asks for 51 results" in str(exc) and "at most 50" in str(exc)
             assert "MAXSEARCHRESULTS" in str(exc)
     finally:
-        (value,) = (before.values() if isinstance(before, dict) else [before[0][1]])
+        (value,) = before.values() if isinstance(before, dict) else [before[0][1]]
         admin.execute_command("FT.CONFIG", "SET", "MAXSEARCHRESULTS", value)
 
 
@@ -318,4 +318,3 @@ def test_a_metadata_key_that_is_not_a_string_is_refused_and_nothing_written(
         li.add([node])
     assert named in str(info.value)
     assert list(client.scan_iter(match=f"{names.prefix}*")) == []
-
