@@ -89,7 +89,7 @@ def _entry_points(url: str, names: Names) -> dict[str, Callable[[], Any]]:
         return LangChainStore(emb, connection=ConnectionConfig(url=url, retries=0), **options)
 
     def li() -> LlamaStore:
-        return LlamaStore(redis_url=url, dims=DIMS, connection_options={"retries": 0}, **options)
+        return LlamaStore(connection=ConnectionConfig(url=url, retries=0), dims=DIMS, **options)
 
     query = VectorStoreQuery(query_embedding=list(QUERY), similarity_top_k=2)
     node = TextNode(id_="n", text="n", embedding=list(VECTORS[0]))
@@ -110,7 +110,7 @@ def _entry_points(url: str, names: Names) -> dict[str, Callable[[], Any]]:
         "llama aquery": lambda: li().aquery(query),
         "llama async_add": lambda: li().async_add([node]),
         "llama from_existing_index": lambda: LlamaStore.from_existing_index(
-            index_name=names.index, redis_url=url, connection_options={"retries": 0}
+            index_name=names.index, connection=plain
         ),
         "core SearchIndex.from_existing": lambda: SearchIndex.from_existing(
             plain.sync_client(), names.index
@@ -208,9 +208,7 @@ def test_a_slow_reply_is_a_timeout_naming_socket_timeout(
     lc = LangChainStore(_embeddings(), connection=config, **options)
     texts = [f"d{i}" for i in range(len(VECTORS))]
     lc.add_texts(texts, ids=texts)
-    li = LlamaStore.from_existing_index(
-        redis_url=server.url, connection_options={"socket_timeout": 0.3, "retries": 0}, **options
-    )
+    li = LlamaStore.from_existing_index(connection=config, **options)
     query = VectorStoreQuery(query_embedding=list(QUERY), similarity_top_k=3)
     assert li.query(query).ids == _nearest(3)  # connected before the pause
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import copy
 import inspect
 import re
@@ -626,11 +627,11 @@ class Connections:
         self.config = config
         self._sync = redis_client
         self._given_async = async_client
-        # One async client per event loop that used this; the one of the loop that used it last;
-        # and one no loop has used yet (the given one, or one made outside a loop).
+        # One async client per event loop that used this; (loop, client) of the loop that used it
+        # last, as one value so that threads with loops of their own never see half of it; and a
+        # client no loop has used yet (the given one, or one made outside a loop).
         self._by_loop: dict[asyncio.AbstractEventLoop, AsyncClient] = {}
-        self._async: AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._current: tuple[asyncio.AbstractEventLoop, AsyncClient] | None = None
         self._unbound: AsyncClient | None = async_client
         self._owned: list[object] = []
 
@@ -647,19 +648,23 @@ class Connections:
 
     @property
     def async_(self) -> AsyncClient:
-        """The async client for the running event loop (outside one: the last one used)."""
+        """The async client for the running event loop (outside one: that of the last loop, if it
+        is still open, else one the next loop to use it will claim)."""
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        client = self._async
-        if client is not None and (loop is None or loop is self._loop):
-            return client
+        current = self._current
+        if current is not None and (
+            loop is current[0] or (loop is None and not current[0].is_closed())
+        ):
+            return current[1]
         return self._async_for(loop)
 
     def _async_for(self, loop: asyncio.AbstractEventLoop | None) -> AsyncClient:
-        for old in [old for old in self._by_loop if old.is_closed()]:
-            self._forget(self._by_loop.pop(old))
+        for old, client in list(self._by_loop.items()):  # a copy: other threads may add loops
+            if old.is_closed() and self._by_loop.pop(old, None) is not None:
+                self._forget(client)
         if loop is None:  # outside a loop: one that the next loop to use it will claim
             if self._unbound is None:
                 self._unbound = self._new_async()
@@ -669,7 +674,7 @@ class Connections:
             client = self._unbound if self._unbound is not None else self._new_async()
             self._unbound = None
             self._by_loop[loop] = client
-        self._async, self._loop = client, loop
+        self._current = (loop, client)
         return client
 
     def _new_async(self) -> AsyncClient:
@@ -685,10 +690,10 @@ class Connections:
         return client
 
     def _forget(self, client: AsyncClient) -> None:
-        if client in self._owned:
+        with contextlib.suppress(ValueError):  # not ours, or already forgotten
             self._owned.remove(client)
-        if client is self._async:
-            self._async, self._loop = None, None
+        if self._current is not None and self._current[1] is client:
+            self._current = None
 
     def close(self) -> None:
         """Close the sync client if it was created here (async ones need `aclose`)."""
