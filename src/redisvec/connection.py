@@ -662,20 +662,20 @@ class Connections:
         return self._async_for(loop)
 
     def _async_for(self, loop: asyncio.AbstractEventLoop | None) -> AsyncClient:
-        for old, client in list(self._by_loop.items()):  # a copy: other threads may add loops
+        for old, dead in list(self._by_loop.items()):  # a copy: other threads may add loops
             if old.is_closed() and self._by_loop.pop(old, None) is not None:
-                self._forget(client)
+                self._forget(dead)
         if loop is None:  # outside a loop: one that the next loop to use it will claim
             if self._unbound is None:
                 self._unbound = self._new_async()
             return self._unbound
-        client = self._by_loop.get(loop)
-        if client is None:
-            client = self._unbound if self._unbound is not None else self._new_async()
+        found = self._by_loop.get(loop)
+        if found is None:
+            found = self._unbound if self._unbound is not None else self._new_async()
             self._unbound = None
-            self._by_loop[loop] = client
-        self._current = (loop, client)
-        return client
+            self._by_loop[loop] = found
+        self._current = (loop, found)
+        return found
 
     def _new_async(self) -> AsyncClient:
         client: AsyncClient
