@@ -260,6 +260,7 @@ def test_k_above_maxsearchresults_names_k_and_the_limit(
         for call in calls:
             exc = _raised(call)
             assert isinstance(exc, ResultLimitError) and isinstance(exc, ValueError), repr(exc)
+            assert isinstance(exc, redis.ResponseError)  # what the refusal was before
             assert "asks for 51 results" in str(exc) and "at most 50" in str(exc)
             assert "MAXSEARCHRESULTS" in str(exc)
     finally:

@@ -69,8 +69,11 @@ class ReplyTimeoutError(RedisVecError, redis.exceptions.TimeoutError):
     """
 
 
-class ResultLimitError(RedisVecError, ValueError):
-    """A query asked for more results than the server returns for one query (MAXSEARCHRESULTS)."""
+class ResultLimitError(RedisVecError, redis.exceptions.ResponseError, ValueError):
+    """A query asked for more results than the server returns for one query (MAXSEARCHRESULTS).
+
+    Also the ``redis.exceptions.ResponseError`` the server's refusal was before.
+    """
 
 
 class SearchUnavailableError(RedisVecError):

@@ -107,10 +107,10 @@ def _translate(exc: redis.ResponseError, index: str, args: Sequence[Any] = ()) -
     if limit is not None:
         asked = args[args.index("LIMIT") + 2] if "LIMIT" in args[:-2] else "more"
         return ResultLimitError(
-            f"index {index!r}: the query asks for {asked} results (k, or fetch_k for MMR), but the "
-            f"server returns at most {limit.group(1)} per query (its MAXSEARCHRESULTS). Ask for at "
-            "most that many, or raise the server's limit (FT.CONFIG SET MAXSEARCHRESULTS <n>; "
-            "hosted plans may not allow it)"
+            f"index {index!r}: the query asks for {asked} results (its k or limit; fetch_k for "
+            f"MMR), but the server returns at most {limit.group(1)} per query (its MAXSEARCHRESULTS; "
+            f"it said: {text}). Ask for at most that many, or raise the server's limit "
+            "(FT.CONFIG SET MAXSEARCHRESULTS <n>; hosted plans may not allow it)"
         )
     if isinstance(exc, redis.exceptions.NoPermissionError):
         return PermissionDeniedError(_denied_text(index, text))
