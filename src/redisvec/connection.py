@@ -370,8 +370,8 @@ def sync_twin(client: AsyncClient, **overrides: Any) -> SyncClient:
 def mask_url(url: str) -> str:
     """The URL with its password (or lone token) and secret query values replaced by ``****``.
 
-    Works on the text, not on a parse: a password holding ``/``, ``?`` or ``#`` (an unencoded
-    Azure access key) breaks URL parsing, and must be hidden all the same. Everything between
+    Does not trust the parse alone: a password holding ``/``, ``?`` or ``#`` (an unencoded Azure
+    access key) breaks URL parsing, and must be hidden all the same. Everything between
     ``://`` and the *last* ``@`` is user information; a user name is shown only when it cannot be
     part of such a password.
     """
@@ -421,30 +421,24 @@ def _cut(parts: SplitResult) -> bool:
 
 def _check_url(url: str) -> None:
     """Refuse a URL that does not parse the way it reads, with the fix; the message is masked."""
-    rest = url.partition("://")[2]
     fix = (
         "URL-encode the password (urllib.parse.quote(password, safe='')), or leave it out of the "
         "url and pass it as password=. Azure access keys are base64 and often contain '/'"
     )
     try:
         parts = urlsplit(url)
-        if not rest.startswith("/") and _cut(parts):
-            raise ValueError(
-                f"url {mask_url(url)!r} does not parse: the password contains '/', '?' or '#', "
-                f"which end the host part of a URL, so the host would be read from the password; "
-                + fix
-            )
+        cut = not url.partition("://")[2].startswith("/") and _cut(parts)
         parts.port  # noqa: B018 - raises for a port that is not a number
-    except ValueError as exc:
-        if "does not parse" in str(exc):
-            raise
+    except ValueError:
+        cut = True
+    if cut:
         raise ValueError(
-            f"url {mask_url(url)!r} does not parse: its host:port part is not host:number. If the "
-            "password contains ':', '/', '?', '#' or '@': " + fix
-        ) from None
+            f"url {mask_url(url)!r} does not parse as user:password@host:port (a password "
+            "containing '/', '?', '#' or ':' is read as the host or the port); " + fix
+        )
     try:
         parse_url(url)
-    except ValueError as exc:
+    except ValueError as exc:  # redis-py's checks of the query options
         raise ValueError(f"url {mask_url(url)!r} does not parse: {exc}") from None
 
 
