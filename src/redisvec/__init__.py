@@ -10,13 +10,17 @@ async twin `AsyncSearchIndex`) creates, loads and searches it, filter expression
 from __future__ import annotations
 
 from redisvec.codec import VectorCodec
+from redisvec.connection import ConnectionConfig
 from redisvec.errors import (
     BatchWriteError,
+    ConnectionFailedError,
     FilterError,
     IndexNotFoundError,
     KeySpaceError,
     QueryTimeoutError,
     RedisVecError,
+    ReplyTimeoutError,
+    ResultLimitError,
     SchemaError,
     SchemaMismatchError,
     SearchUnavailableError,
@@ -43,6 +47,8 @@ __all__ = [
     "ALL",
     "AsyncSearchIndex",
     "BatchWriteError",
+    "ConnectionConfig",
+    "ConnectionFailedError",
     "CountQuery",
     "DocumentLayout",
     "FilterError",
@@ -60,6 +66,8 @@ __all__ = [
     "QueryTimeoutError",
     "RangeQuery",
     "RedisVecError",
+    "ReplyTimeoutError",
+    "ResultLimitError",
     "SchemaError",
     "SchemaMismatchError",
     "SearchIndex",

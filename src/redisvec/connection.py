@@ -9,23 +9,29 @@ flavour cannot express is an error, never a silent downgrade.
 - `ConnectionConfig`: everything needed to build both clients (URL, ACL user, TLS files and modes,
   timeouts, retry with exponential backoff and jitter, RESP version, cluster).
 - `Connections`: the sync / async pair a store uses; given clients are used as is, a missing one
-  is the `async_twin` / `sync_twin` of the other; it closes only what it created.
-- `mask_url`, `describe`: safe text for logs and errors (never a password or a token).
-- `ping` / `aping`: fail fast with an error naming the masked endpoint.
+  is the `async_twin` / `sync_twin` of the other; it closes only what it created. An asyncio client
+  belongs to the event loop it first ran in, so each running loop gets its own async client.
+- `mask_url`, `describe`: safe text for logs and errors (never a password or a token), even for a
+  URL that does not parse.
+- `ping` / `aping`, `connection_error`: fail with an error naming the masked endpoint:
+  `ConnectionFailedError` when the server cannot be reached or refuses the credentials,
+  `ReplyTimeoutError` (naming ``socket_timeout``) when a connected server answers too slowly.
 
 Replies are always bytes (``decode_responses=False``): vectors are binary.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
+import contextlib
 import copy
 import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal, TypeAlias
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit
 
 import redis
 import redis.asyncio as aredis
@@ -36,13 +42,14 @@ import redis.retry as sretry
 from redis.backoff import AbstractBackoff, ExponentialWithJitterBackoff
 from redis.connection import parse_url as _untyped_parse_url
 
-from redisvec.errors import RedisVecError
+from redisvec.errors import ConnectionFailedError, ReplyTimeoutError
 
 __all__ = [
     "AsyncClient",
     "ConnectionConfig",
     "ConnectionFailedError",
     "Connections",
+    "ReplyTimeoutError",
     "SyncClient",
     "aping",
     "async_twin",
@@ -63,19 +70,15 @@ _MASK = "****"
 _SECRET_PARAM = re.compile(r"pass|token|secret|credential", re.IGNORECASE)
 
 
-class ConnectionFailedError(RedisVecError, redis.exceptions.ConnectionError):
-    """The server could not be reached or refused the credentials (message names the masked URL).
-
-    Also a ``redis.exceptions.ConnectionError``, so existing ``except`` clauses keep working.
-    """
-
-
 @dataclass(frozen=True, repr=False)
 class ConnectionConfig:
     """How to connect: build matching sync and async clients from one description.
 
     The URL (``rediss://user:pass@host:port/db?ssl_cert_reqs=...``, query options honoured) gives
     the endpoint; fields given explicitly win over it, and URL query options win over defaults.
+    A password with ``/``, ``?`` or ``#`` in it (Azure access keys are base64) must be URL-encoded
+    in the URL, or given as ``password=``: a URL that does not parse is refused here, not at the
+    first command.
     """
 
     url: str | None = None
@@ -104,6 +107,8 @@ class ConnectionConfig:
             raise ValueError(
                 f"url {mask_url(self.url)!r} must start with redis://, rediss:// (TLS) or unix://"
             )
+        if self.url is not None:
+            _check_url(self.url)
         if self.ssl_cert_reqs not in (None, "required", "optional", "none"):
             raise ValueError(
                 f"ssl_cert_reqs={self.ssl_cert_reqs!r} is not one of 'required', 'optional', 'none'"
@@ -365,25 +370,78 @@ def sync_twin(client: AsyncClient, **overrides: Any) -> SyncClient:
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password (or lone token) and secret query values replaced by ``****``."""
+    """The URL with its password (or lone token) and secret query values replaced by ``****``.
+
+    Does not trust the parse alone: a password holding ``/``, ``?`` or ``#`` (an unencoded Azure
+    access key) breaks URL parsing, and must be hidden all the same. Everything between
+    ``://`` and the *last* ``@`` is user information; a user name is shown only when it cannot be
+    part of such a password.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url if "@" not in url else _MASK
+    if rest.startswith("/"):  # unix:///path: no user information, an @ belongs to the path
+        userinfo, at, tail = "", "", rest
+    else:
+        try:
+            parts = urlsplit(url)
+            cut = _cut(parts)
+        except ValueError:
+            cut = True
+        # Parsed as it reads: the netloc's '@' ends the user information (a query value may hold
+        # an '@' too); cut short by the password: the text's last '@' does.
+        userinfo, at, tail = rest.rpartition("@") if cut else parts.netloc.rpartition("@")
+        if not cut and at:
+            tail = rest[len(userinfo) + 1 :]
+        elif not cut:
+            userinfo, tail = "", rest
+    auth = ""
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        # A lone userinfo may be a token (``rediss://TOKEN@host``): mask it too.
+        shown = colon and not any(c in user for c in "/?#[]")
+        auth = f"{user}:{_MASK}@" if shown else f"{_MASK}@"
+    where, q, query = tail.partition("?")
+    if q:
+        query, h, fragment = query.partition("#")
+        pairs = [
+            f"{key}={_MASK}" if _SECRET_PARAM.search(key) else pair
+            for pair in query.split("&")
+            for key in [pair.partition("=")[0]]
+        ]
+        where += "?" + "&".join(pairs) + h + fragment
+    return f"{scheme}://{auth}{where}"
+
+
+def _cut(parts: SplitResult) -> bool:
+    """Whether a password's '/' or '#' ended the host part early: an '@' past it ('?' too when no
+    host is left; an '@' in a query value such as ``client_name=me@host`` is fine)."""
+    return "@" in parts.path + parts.fragment or (
+        "@" in parts.query and "@" not in parts.netloc and not parts.hostname
+    )
+
+
+def _check_url(url: str) -> None:
+    """Refuse a URL that does not parse the way it reads, with the fix; the message is masked."""
+    fix = (
+        "URL-encode the password (urllib.parse.quote(password, safe='')), or leave it out of the "
+        "url and pass it as password=. Azure access keys are base64 and often contain '/'"
+    )
     try:
         parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, hostport = netloc.rsplit("@", 1)
-            user, sep, _ = userinfo.partition(":")
-            # A lone userinfo may be a token (``rediss://TOKEN@host``): mask it too.
-            netloc = f"{user}:{_MASK}@{hostport}" if sep else f"{_MASK}@{hostport}"
-        query = urlencode(
-            [
-                (k, _MASK if _SECRET_PARAM.search(k) else v)
-                for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            ],
-            safe="*/",
-        )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        cut = not url.partition("://")[2].startswith("/") and _cut(parts)
+        parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
-        return re.sub(r"//[^/]*@", f"//{_MASK}@", url.split("?", 1)[0])
+        cut = True
+    if cut:
+        raise ValueError(
+            f"url {mask_url(url)!r} does not parse as user:password@host:port (a password "
+            "containing '/', '?', '#' or ':' is read as the host or the port); " + fix
+        )
+    try:
+        parse_url(url)
+    except ValueError as exc:  # redis-py's checks of the query options
+        raise ValueError(f"url {mask_url(url)!r} does not parse: {exc}") from None
 
 
 def _kwargs_url(kwargs: Mapping[str, Any], tls: bool) -> str:
@@ -433,15 +491,59 @@ def _extras(kwargs: Mapping[str, Any]) -> str:
 # --- failing fast and clearly --------------------------------------------------------------------
 
 
-def connection_error(client: object, exc: BaseException) -> ConnectionFailedError:
-    """A `ConnectionFailedError` that says where (masked) and what to check."""
+# redis-py's methods that set a new connection up (HELLO / AUTH / SELECT after the TCP connect).
+_HANDSHAKE = frozenset({"on_connect", "on_connect_check_health"})
+
+
+def _in_handshake(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in _HANDSHAKE:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def connection_error(
+    client: object, exc: BaseException
+) -> ConnectionFailedError | ReplyTimeoutError:
+    """The error to raise for a connection problem: where (masked) and what to check.
+
+    A server that accepted the connection but did not answer within ``socket_timeout`` is a
+    `ReplyTimeoutError` (a ``redis.exceptions.TimeoutError``), naming the timeout; everything
+    else (unreachable, refused, no TCP connection within ``socket_connect_timeout``, credentials,
+    TLS) is a `ConnectionFailedError`.
+    """
+    if isinstance(exc, ConnectionFailedError | ReplyTimeoutError):
+        return exc
     text = str(exc)
+    kwargs = _connection_kwargs(client)
+    if isinstance(exc, redis.exceptions.TimeoutError) and "connecting" not in text.lower():
+        timeout = kwargs.get("socket_timeout")
+        if _in_handshake(exc):
+            what = "did not answer the connection handshake"
+            why = (
+                "a TLS endpoint spoken to with redis:// instead of rediss:// (or the reverse) "
+                "never answers; a busy or paused server does not either. Check the scheme, or pass "
+                "a larger socket_timeout"
+            )
+        else:
+            what = "did not answer"
+            why = (
+                "the command took longer than the client waits (a large load or KNN, a busy or "
+                "paused server). Pass a larger socket_timeout"
+            )
+        return ReplyTimeoutError(
+            f"Redis at {describe(client)} {what} within socket_timeout={timeout!r} seconds "
+            f"({text}): {why} (ConnectionConfig(socket_timeout=...), or socket_timeout= on your "
+            "own client)"
+        )
     if isinstance(exc, redis.exceptions.AuthenticationError) or "WRONGPASS" in text:
         hint = "check the username/password (ACL user) or the credential provider"
     elif isinstance(exc, redis.exceptions.TimeoutError):
         hint = (
-            "check host, port and firewall; a TLS port spoken to without rediss:// "
-            "(or the reverse) also times out"
+            "no connection within socket_connect_timeout="
+            f"{kwargs.get('socket_connect_timeout')!r} seconds: check host, port and firewall"
         )
     elif "SSL" in text or "certificate" in text:
         hint = "check ssl_ca_certs / ssl_certfile / ssl_keyfile and ssl_cert_reqs"
@@ -456,7 +558,8 @@ _CONN_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def ping(client: SyncClient) -> None:
-    """Round-trip once; raise `ConnectionFailedError` naming the masked endpoint on failure."""
+    """Round-trip once; on failure raise `ConnectionFailedError` (or `ReplyTimeoutError`) naming
+    the masked endpoint."""
     try:
         client.ping()
     except _CONN_ERRORS as exc:
@@ -480,6 +583,13 @@ class Connections:
     Give a URL (plus `ConnectionConfig` options), a `ConnectionConfig`, or existing clients. A given
     client is used as is (its protocol is kept); a missing flavour becomes its twin. Only clients
     created here are closed by `close` / `aclose`.
+
+    An asyncio client is tied to the event loop its connections were opened in: used from another
+    loop (each ``asyncio.run`` makes a new one) it fails with "Event loop is closed" or "attached
+    to a different loop". So `async_` hands each running loop its own client: the given async
+    client in the first loop that uses it, elsewhere a twin with the same settings, made and
+    owned here. A client whose loop has closed is dropped (a closed loop can no longer run the
+    coroutine that would close it; its sockets close when it is collected).
     """
 
     def __init__(
@@ -512,7 +622,13 @@ class Connections:
             config = ConnectionConfig(url=redis_url, **options)
         self.config = config
         self._sync = redis_client
-        self._async = async_client
+        self._given_async = async_client
+        # One async client per event loop that used this; (loop, client) of the loop that used it
+        # last, as one value so that threads with loops of their own never see half of it; and a
+        # client no loop has used yet (the given one, or one made outside a loop).
+        self._by_loop: dict[asyncio.AbstractEventLoop, AsyncClient] = {}
+        self._current: tuple[asyncio.AbstractEventLoop, AsyncClient] | None = None
+        self._unbound: AsyncClient | None = async_client
         self._owned: list[object] = []
 
     @property
@@ -521,21 +637,59 @@ class Connections:
             if self.config is not None:
                 self._sync = self.config.sync_client()
             else:
-                assert self._async is not None
-                self._sync = sync_twin(self._async)
+                assert self._given_async is not None
+                self._sync = sync_twin(self._given_async)
             self._owned.append(self._sync)
         return self._sync
 
     @property
     def async_(self) -> AsyncClient:
-        if self._async is None:
-            if self.config is not None:
-                self._async = self.config.async_client()
-            else:
-                assert self._sync is not None
-                self._async = async_twin(self._sync)
-            self._owned.append(self._async)
-        return self._async
+        """The async client for the running event loop (outside one: that of the last loop, if it
+        is still open, else one the next loop to use it will claim)."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        current = self._current
+        if current is not None and (
+            loop is current[0] or (loop is None and not current[0].is_closed())
+        ):
+            return current[1]
+        return self._async_for(loop)
+
+    def _async_for(self, loop: asyncio.AbstractEventLoop | None) -> AsyncClient:
+        for old, dead in list(self._by_loop.items()):  # a copy: other threads may add loops
+            if old.is_closed() and self._by_loop.pop(old, None) is not None:
+                self._forget(dead)
+        if loop is None:  # outside a loop: one that the next loop to use it will claim
+            if self._unbound is None:
+                self._unbound = self._new_async()
+            return self._unbound
+        found = self._by_loop.get(loop)
+        if found is None:
+            found = self._unbound if self._unbound is not None else self._new_async()
+            self._unbound = None
+            self._by_loop[loop] = found
+        self._current = (loop, found)
+        return found
+
+    def _new_async(self) -> AsyncClient:
+        client: AsyncClient
+        if self.config is not None:
+            client = self.config.async_client()
+        elif self._given_async is not None:
+            client = _twin(self._given_async, _ASYNC, _ASYNC, {})
+        else:
+            assert self._sync is not None
+            client = async_twin(self._sync)
+        self._owned.append(client)
+        return client
+
+    def _forget(self, client: AsyncClient) -> None:
+        with contextlib.suppress(ValueError):  # not ours, or already forgotten
+            self._owned.remove(client)
+        if self._current is not None and self._current[1] is client:
+            self._current = None
 
     def close(self) -> None:
         """Close the sync client if it was created here (async ones need `aclose`)."""
@@ -545,17 +699,24 @@ class Connections:
             self._sync = None
 
     async def aclose(self) -> None:
-        """Close every client created here."""
+        """Close the clients created here that this loop can close: the sync one, the running
+        loop's async one, and one made outside a loop. Another live loop's client is closed by
+        `aclose` in that loop."""
         self.close()
-        if self._async is not None and self._async in self._owned:
-            await self._async.aclose()
-            self._owned.remove(self._async)
-            self._async = None
+        loop = asyncio.get_running_loop()
+        for client in (self._by_loop.get(loop), self._unbound):
+            if client is not None and client in self._owned:
+                await client.aclose()
+                self._forget(client)
+                if self._by_loop.get(loop) is client:
+                    del self._by_loop[loop]
+                if self._unbound is client:
+                    self._unbound = None
 
     def __repr__(self) -> str:
         if self.config is not None:
             return f"Connections({mask_url(self.config.effective_url)})"
-        client = self._sync if self._sync is not None else self._async
+        client = self._sync if self._sync is not None else self._given_async
         return f"Connections({describe(client)})"
 
 

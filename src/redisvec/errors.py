@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import redis.exceptions
+
 __all__ = [
     "BatchWriteError",
+    "ConnectionFailedError",
     "FilterError",
     "IndexNotFoundError",
     "KeySpaceError",
     "PermissionDeniedError",
     "QueryTimeoutError",
     "RedisVecError",
+    "ReplyTimeoutError",
+    "ResultLimitError",
     "SchemaError",
     "SchemaMismatchError",
     "SearchUnavailableError",
@@ -58,6 +63,29 @@ class KeySpaceError(RedisVecError, ValueError):
 
 class IndexNotFoundError(RedisVecError, LookupError):
     """The index does not exist on the server."""
+
+
+class ConnectionFailedError(RedisVecError, redis.exceptions.ConnectionError):
+    """The server could not be reached or refused the credentials (message names the masked URL).
+
+    Also a ``redis.exceptions.ConnectionError``, so existing ``except`` clauses keep working.
+    """
+
+
+class ReplyTimeoutError(RedisVecError, redis.exceptions.TimeoutError):
+    """A connected server did not answer within the client's ``socket_timeout``.
+
+    Not a `ConnectionFailedError`: the endpoint works, the command was slower than the client
+    waits (a large load or KNN, a busy or paused server). The message names the ``socket_timeout``
+    in force and how to raise it. Also a ``redis.exceptions.TimeoutError``.
+    """
+
+
+class ResultLimitError(RedisVecError, redis.exceptions.ResponseError, ValueError):
+    """A query asked for more results than the server returns for one query (MAXSEARCHRESULTS).
+
+    Also the ``redis.exceptions.ResponseError`` the server's refusal was before.
+    """
 
 
 class SearchUnavailableError(RedisVecError):

@@ -42,6 +42,7 @@ from redisvec.errors import (
     IndexNotFoundError,
     KeySpaceError,
     PermissionDeniedError,
+    ResultLimitError,
     SchemaMismatchError,
     SearchUnavailableError,
     WriteDeniedError,
@@ -97,9 +98,22 @@ class IndexInfo:
         )
 
 
-def _translate(exc: redis.ResponseError, index: str) -> Exception:
-    """A server error about a missing command or index -> our error, else the original."""
+_LIMIT_EXCEEDED = re.compile(r"LIMIT exceeds maximum of (\d+)", re.IGNORECASE)
+
+
+def _translate(exc: redis.ResponseError, index: str, args: Sequence[Any] = ()) -> Exception:
+    """A server error about a missing command or index, or a refused LIMIT (``args``: the command
+    sent) -> our error, else the original."""
     text = str(exc)
+    limit = _LIMIT_EXCEEDED.search(text)
+    if limit is not None:
+        asked = args[args.index("LIMIT") + 2] if "LIMIT" in args[:-2] else "more"
+        return ResultLimitError(
+            f"index {index!r}: the query asks for {asked} results (its k or limit; fetch_k for "
+            f"MMR), but the server returns at most {limit.group(1)} per query (its MAXSEARCHRESULTS; "
+            f"it said: {text}). Ask for at most that many, or raise the server's limit "
+            "(FT.CONFIG SET MAXSEARCHRESULTS <n>; hosted plans may not allow it)"
+        )
     if isinstance(exc, redis.exceptions.NoPermissionError):
         return PermissionDeniedError(_denied_text(index, text))
     if _UNKNOWN_COMMAND.search(text) and "FT." in text.upper():
@@ -617,7 +631,7 @@ class SearchIndex(_IndexCore[SyncClient]):
             try:
                 return self.client.execute_command(*request.args)  # type: ignore[no-untyped-call]
             except redis.ResponseError as exc:
-                raise _translate(exc, self.name) from exc
+                raise _translate(exc, self.name, request.args) from exc
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 if isinstance(exc, ConnectionFailedError):
                     raise
@@ -785,7 +799,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
             try:
                 return await self.client.execute_command(*request.args)  # type: ignore[no-untyped-call]
             except redis.ResponseError as exc:
-                raise _translate(exc, self.name) from exc
+                raise _translate(exc, self.name, request.args) from exc
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 if isinstance(exc, ConnectionFailedError):
                     raise

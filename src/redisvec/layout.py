@@ -23,6 +23,7 @@ created can be read with its own names (`DocumentLayout.for_existing`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -425,10 +426,31 @@ def load_json(text: str | bytes) -> Any:
     return json.loads(text)
 
 
+def _check_keys(metadata: Mapping[Any, Any], path: str = "metadata") -> None:
+    """Refuse a key that is not a string, at any depth: JSON would turn ``1`` into ``"1"`` (so
+    ``metadata[1]`` would not read back) and cannot store ``(1, 2)`` at all."""
+    for key, value in metadata.items():
+        if type(key) is not str:
+            parts = key if isinstance(key, tuple) else (key,)
+            raise SchemaError(
+                f"{path} key {key!r} ({type(key).__name__}) is not a string: metadata is stored "
+                "as JSON, whose keys are strings, so it would not read back as given; use a "
+                f"string key (e.g. {'_'.join(map(str, parts))!r})"
+            )
+        if isinstance(value, dict):
+            _check_keys(value, f"{path}[{key!r}]")
+        elif type(value) is list or type(value) is tuple:
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    _check_keys(item, f"{path}[{key!r}][{i}]")
+
+
 def _dump_metadata(metadata: Mapping[str, Any]) -> str:
     try:
-        return _encode_json(metadata)
+        text: str = _encode_json(metadata)
     except (TypeError, ValueError, RecursionError):
+        with contextlib.suppress(RecursionError):  # a circular value: reported just below
+            _check_keys(metadata)
         for key, value in metadata.items():
             try:
                 json.dumps(value)
@@ -438,3 +460,5 @@ def _dump_metadata(metadata: Mapping[str, Any]) -> str:
                     "be stored as JSON; convert it (e.g. a datetime to .isoformat()) first"
                 ) from None
         raise
+    _check_keys(metadata)  # after encoding, which proved the metadata has no cycle
+    return text

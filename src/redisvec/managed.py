@@ -7,7 +7,8 @@ configured dimension or that of the batch's first vector (the batch is validated
 batch creates nothing). A concurrent writer's index is adopted through ``create(exist_ok=True)``.
 
 The `SearchIndex` / `AsyncSearchIndex` are built once per schema and cached: the adapters reach
-them on every query, which must cost an attribute read, not a lookup.
+them on every query, which must cost an attribute read, not a lookup. The async one is rebuilt
+when the query runs in another event loop (each loop has its own async client).
 """
 
 from __future__ import annotations
@@ -252,11 +253,11 @@ class ManagedIndex:
         return index
 
     async def aindex(self, vectors: Sequence[Any] | None = None) -> AsyncSearchIndex | None:
+        client = self.connections.async_  # the running event loop's own client
         index = self._async
-        if index is not None:
+        if index is not None and index.client is client:
             return index
         if self.schema is None:
-            client = self.connections.async_
             try:
                 found = await AsyncSearchIndex.from_existing(client, self.index_name)
                 existing: IndexSchema | None = found.schema
@@ -275,7 +276,7 @@ class ManagedIndex:
                 self.use(create, self.requested)
             if self.schema is None:
                 return None
-        index = self._async = AsyncSearchIndex(self.schema, self.connections.async_)
+        index = self._async = AsyncSearchIndex(self.schema, client)
         return index
 
     def drop(self, *, delete_documents: bool = True, force: bool = False) -> None:

@@ -13,6 +13,7 @@ The builders do no I/O, so `SearchIndex` and `AsyncSearchIndex` share them.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +35,7 @@ __all__ = [
     "RangeQuery",
     "TextQuery",
     "VectorQuery",
+    "positive_int",
 ]
 
 #: The name under which the server returns each hit's vector distance.
@@ -130,10 +132,15 @@ class _Scores:
         return False
 
 
-def _positive(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+def positive_int(name: str, value: object) -> int:
+    """``value`` as an int if it is a positive integer of any kind (``numpy.int64`` too, since
+    counts often come out of numpy); a bool or a float is refused, not rounded."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(
+            f"{name} must be a positive integer (int or numpy integer), got {value!r} of type "
+            f"{type(value).__name__}"
+        )
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -156,9 +163,9 @@ class VectorQuery(_Scores):
         """Every argument but the vector depends only on the query's other settings, which an
         application repeats from query to query: those are built once per schema and settings
         (`_knn_template`), and a query only encodes its vector into them."""
-        k = _positive("k", self.k)
+        k = positive_int("k", self.k)
         if self.ef_runtime is not None:
-            _positive("ef_runtime", self.ef_runtime)
+            positive_int("ef_runtime", self.ef_runtime)
         where = _render_filter(self.filter, schema)
         names = None if self.return_fields is None else tuple(self.return_fields)
         settings = (
@@ -241,7 +248,7 @@ class RangeQuery(_Scores):
     ids: Sequence[str] | None = None
 
     def to_args(self, schema: IndexSchema) -> list[Arg]:
-        k = _positive("k", self.k)
+        k = positive_int("k", self.k)
         vf = _vector_field(schema, self.vector_field)
         blob = codec_for(schema, vf).encode(self.vector)
         radius = float(self.distance_threshold)
@@ -344,7 +351,7 @@ class TextQuery:
         return True
 
     def to_args(self, schema: IndexSchema) -> list[Arg]:
-        k = _positive("k", self.k)
+        k = positive_int("k", self.k)
         if not isinstance(self.text, str):
             raise ValueError(f"a text query takes a string, got {self.text!r}")
         words = text_terms(self.text)

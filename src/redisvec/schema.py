@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 import redis
 
 from redisvec._resp import normalize_info
+from redisvec.connection import connection_error
 from redisvec.errors import IndexNotFoundError, SchemaError
 
 if TYPE_CHECKING:
@@ -567,6 +568,8 @@ class IndexSchema:
             reply = client.execute_command("FT.INFO", index_name)  # type: ignore[no-untyped-call]
         except redis.ResponseError as exc:
             raise _missing(exc, index_name) from exc
+        except (redis.ConnectionError, redis.TimeoutError) as exc:  # often the first contact
+            raise connection_error(client, exc) from exc
         return cls.from_info(reply, index_name, key_separator=key_separator)
 
     @classmethod
@@ -578,6 +581,8 @@ class IndexSchema:
             reply = await client.execute_command("FT.INFO", index_name)  # type: ignore[no-untyped-call]
         except redis.ResponseError as exc:
             raise _missing(exc, index_name) from exc
+        except (redis.ConnectionError, redis.TimeoutError) as exc:  # often the first contact
+            raise connection_error(client, exc) from exc
         return cls.from_info(reply, index_name, key_separator=key_separator)
 
     # -- dict / YAML ----------------------------------------------------------------------

@@ -43,7 +43,7 @@ from redisvec.llama_index.nodes import node_parts, to_node
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
 from redisvec.peers import schema_from, switch_aliases
-from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery
+from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery, positive_int
 from redisvec.results import SearchResult
 from redisvec.schema import Field, IndexSchema, check_id_list
 
@@ -501,9 +501,7 @@ class RedisVectorStore(BasePydanticVectorStore):
                 f"query mode {mode.value!r} is not supported by RedisVectorStore; supported modes: "
                 f"{', '.join(m.value for m in SUPPORTED_MODES)}"
             )
-        k = query.similarity_top_k
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"similarity_top_k must be a positive integer, got {k!r}")
+        positive_int("similarity_top_k", query.similarity_top_k)
         check_id_list(query.node_ids, "VectorStoreQuery.node_ids")
         check_id_list(query.doc_ids, "VectorStoreQuery.doc_ids")
         for doc_id in query.doc_ids or ():
@@ -513,7 +511,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         self, query: VectorStoreQuery, options: Mapping[str, Any], schema: IndexSchema
     ) -> _Plan:
         mode = Mode(query.mode)
-        k = query.similarity_top_k
+        k = positive_int("similarity_top_k", query.similarity_top_k)
         layout = self._managed.layout
         where_or_nothing = self._where(query.filters, schema, layout)
         if isinstance(where_or_nothing, Nothing):
