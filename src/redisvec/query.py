@@ -68,10 +68,9 @@ def _render_filter(flt: Filter, schema: IndexSchema) -> str:
 def stopwords_of(schema: IndexSchema) -> frozenset[str]:
     """The index's stopwords: ``schema.stopwords`` where the schema states them (an index made
     with STOPWORDS; FT.INFO reports them then), otherwise the server's default list."""
-    words = getattr(schema, "stopwords", None)
-    if words is None:
+    if schema.stopwords is None:
         return DEFAULT_STOPWORDS
-    return frozenset(str(w).lower() for w in words)
+    return frozenset(schema.stopwords)
 
 
 def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:

@@ -356,6 +356,7 @@ class IndexSchema:
     key_separator: str = dataclass_field(default=":", compare=False)
     storage: str = "hash"
     fields: tuple[Field, ...]
+    stopwords: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -375,6 +376,18 @@ class IndexSchema:
                 f"index {self.name!r}: storage {self.storage!r} is not one of 'hash', 'json'"
             )
         object.__setattr__(self, "storage", storage)
+        if self.stopwords is not None:
+            if isinstance(self.stopwords, str) or not all(
+                isinstance(w, str) and w and not any(c.isspace() for c in w) for w in self.stopwords
+            ):
+                raise SchemaError(
+                    f"index {self.name!r}: stopwords must be a list of single words (or None for "
+                    f"the server's default list, [] for none), got {self.stopwords!r}"
+                )
+            # a set to the server (FT.INFO lists it lower-cased, in its own order)
+            object.__setattr__(
+                self, "stopwords", tuple(sorted({w.lower() for w in self.stopwords}))
+            )
         flds = tuple(self.fields)
         object.__setattr__(self, "fields", flds)
         if not flds:
@@ -480,6 +493,8 @@ class IndexSchema:
         """The arguments that follow ``FT.CREATE``."""
         prefixes = self.key_prefixes
         args = [self.name, "ON", self.storage.upper(), "PREFIX", str(len(prefixes)), *prefixes]
+        if self.stopwords is not None:
+            args += ["STOPWORDS", str(len(self.stopwords)), *self.stopwords]
         args.append("SCHEMA")
         for f in self.fields:
             path = self.field_path(f.name)
@@ -506,6 +521,8 @@ class IndexSchema:
 
         check("storage", self.storage, other.storage)
         check("prefixes", self.prefixes, other.prefixes)
+        if self.stopwords is not None:  # None: whatever the index has
+            check("stopwords", self.stopwords, other.stopwords)
         if self.vector_fields:
             ours = self.vector_field
             theirs = other.fields_by_name.get(ours.name)
@@ -551,12 +568,15 @@ class IndexSchema:
         if not (key_separator and all(p.endswith(key_separator) for p in prefixes)):
             key_separator = ""  # foreign prefixes: used exactly as they are
         parsed = [_field_from_info(a, storage) for a in info.get("attributes") or ()]
+        # FT.INFO lists the stopwords only for an index created with STOPWORDS (none: default).
+        stopwords = info.get("stopwords_list")
         return cls(
             name or str(info.get("index_name", "")),
             prefixes=prefixes,
             key_separator=key_separator,
             storage=storage,
             fields=tuple(f for f in parsed if f is not None),
+            stopwords=None if stopwords is None else tuple(str(w) for w in stopwords),
         )
 
     @classmethod
@@ -591,15 +611,15 @@ class IndexSchema:
         """redisvl's layout; only options that differ from their defaults are written."""
         bare = [_without_separator(p, self.key_separator) for p in self.prefixes]
         prefix: str | list[str] = bare[0] if len(bare) == 1 else bare
-        return {
-            "index": {
-                "name": self.name,
-                "prefix": prefix,
-                "key_separator": self.key_separator,
-                "storage_type": self.storage,
-            },
-            "fields": [_field_to_dict(f) for f in self.fields],
+        index: dict[str, Any] = {
+            "name": self.name,
+            "prefix": prefix,
+            "key_separator": self.key_separator,
+            "storage_type": self.storage,
         }
+        if self.stopwords is not None:
+            index["stopwords"] = list(self.stopwords)
+        return {"index": index, "fields": [_field_to_dict(f) for f in self.fields]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> IndexSchema:
@@ -612,11 +632,11 @@ class IndexSchema:
         index = data.get("index")
         if not isinstance(index, Mapping):
             raise SchemaError(f"the schema needs an 'index' mapping with a name, got {index!r}")
-        unknown = set(index) - {"name", "prefix", "key_separator", "storage_type"}
+        unknown = set(index) - {"name", "prefix", "key_separator", "storage_type", "stopwords"}
         if unknown:
             raise SchemaError(
                 f"unknown index options {sorted(unknown)}; supported: name, prefix, "
-                "key_separator, storage_type"
+                "key_separator, storage_type, stopwords"
             )
         prefix = index.get("prefix", ())
         specs = data.get("fields")
@@ -628,6 +648,7 @@ class IndexSchema:
             key_separator=index.get("key_separator", ":"),
             storage=index.get("storage_type", "hash"),
             fields=tuple(_field_from_dict(s) for s in specs),
+            stopwords=None if index.get("stopwords") is None else tuple(index["stopwords"]),
         )
 
     def to_yaml(self) -> str:
