@@ -463,6 +463,19 @@ def schema_from(value: Any) -> IndexSchema:
     )
 
 
+def named_schema(value: Any, index_name: str | None) -> tuple[IndexSchema | None, str | None]:
+    """An adapter's ``schema=`` (see `schema_from`; None: not given) and ``index_name=``, which
+    must agree when both are given: the schema and the index name to use."""
+    if value is None:
+        return None, index_name
+    schema = schema_from(value)
+    if index_name is not None and index_name != schema.name:
+        raise ValueError(
+            f"index_name={index_name!r} but schema names index {schema.name!r}; pass one"
+        )
+    return schema, schema.name
+
+
 def switch_aliases(
     kwargs: Mapping[str, Any],
     aliases: Mapping[str, str],

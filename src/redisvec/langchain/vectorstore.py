@@ -37,7 +37,7 @@ from redisvec.langchain.filters import from_dict
 from redisvec.layout import DocumentLayout, metadata_fields
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
-from redisvec.peers import schema_from, switch_aliases
+from redisvec.peers import named_schema, switch_aliases
 from redisvec.query import RangeQuery, VectorQuery
 from redisvec.results import SearchResult, distance_to_similarity
 from redisvec.schema import Field, IndexSchema, VectorField, check_id_list, memo_put
@@ -143,13 +143,7 @@ class RedisVectorStore(VectorStore):
         )
         if embedding is None:
             raise TypeError("RedisVectorStore() needs an embedding (embeddings=) model")
-        fixed = None if schema is None else schema_from(schema)
-        if fixed is not None:
-            if index_name is not None and index_name != fixed.name:
-                raise ValueError(
-                    f"index_name={index_name!r} but schema names index {fixed.name!r}; pass one"
-                )
-            index_name = fixed.name
+        fixed, index_name = named_schema(schema, index_name)
         if not index_name:
             raise TypeError("RedisVectorStore() needs index_name= (or schema=)")
         options = {

@@ -42,7 +42,7 @@ from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
 from redisvec.llama_index.nodes import node_parts, to_node
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_select
-from redisvec.peers import schema_from, switch_aliases
+from redisvec.peers import named_schema, switch_aliases
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery, positive_int
 from redisvec.results import SearchResult
 from redisvec.schema import Field, IndexSchema, check_id_list
@@ -149,13 +149,7 @@ class RedisVectorStore(BasePydanticVectorStore):
             {"async_client": async_client, "vector_options": vector_options},
         )
         async_client, vector_options = given["async_client"], given["vector_options"]
-        fixed = None if schema is None else schema_from(schema)
-        if fixed is not None:
-            if index_name is not None and index_name != fixed.name:
-                raise ValueError(
-                    f"index_name={index_name!r} but schema names index {fixed.name!r}; pass one"
-                )
-            index_name = fixed.name
+        fixed, index_name = named_schema(schema, index_name)
         index_name = index_name or "llama_index"
         options = {
             "storage": storage_type,
