@@ -1,11 +1,13 @@
-"""LangChain adapter: `RedisVectorStore`, a ``langchain_core`` ``VectorStore`` on redisvec's core.
+"""LangChain adapter: `RedisVectorStore`, a ``langchain_core`` ``VectorStore`` on redisvec's core,
+and the rest of a Redis-backed app: `RedisCache`, `RedisSemanticCache`.
 
 Needs ``langchain-core`` (``pip install 'redisvec[langchain]'``).
 """
 
 from __future__ import annotations
 
+from redisvec.langchain.cache import RedisCache, RedisSemanticCache
 from redisvec.langchain.filters import from_dict
 from redisvec.langchain.vectorstore import RedisVectorStore
 
-__all__ = ["RedisVectorStore", "from_dict"]
+__all__ = ["RedisCache", "RedisSemanticCache", "RedisVectorStore", "from_dict"]
