@@ -171,9 +171,15 @@ async def test_pipeline_rerun_embeds_only_what_changed(
 ) -> None:
     async def run(docs: list[Document], embed: CountingEmbedding) -> list[Any]:
         pipeline = _pipeline(redis_url, names, embed)  # a new process: state only on the server
-        if is_async:
+        if not is_async:
+            return pipeline.run(documents=docs)
+        try:
             return await pipeline.arun(documents=docs)
-        return pipeline.run(documents=docs)
+        finally:
+            assert isinstance(pipeline.vector_store, RedisVectorStore)
+            await pipeline.vector_store.aclose()
+            assert pipeline.cache is not None and isinstance(pipeline.cache.cache, RedisKVStore)
+            await pipeline.cache.cache.aclose()
 
     first = CountingEmbedding()
     nodes = await run(_documents(500), first)

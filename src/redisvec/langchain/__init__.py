@@ -1,5 +1,6 @@
 """LangChain adapter: `RedisVectorStore`, a ``langchain_core`` ``VectorStore`` on redisvec's core,
-and the rest of a Redis-backed app: `RedisCache`, `RedisSemanticCache`.
+and the rest of a Redis-backed app: `RedisCache`, `RedisSemanticCache`,
+`RedisChatMessageHistory`.
 
 Needs ``langchain-core`` (``pip install 'redisvec[langchain]'``).
 """
@@ -7,7 +8,14 @@ Needs ``langchain-core`` (``pip install 'redisvec[langchain]'``).
 from __future__ import annotations
 
 from redisvec.langchain.cache import RedisCache, RedisSemanticCache
+from redisvec.langchain.chat_history import RedisChatMessageHistory
 from redisvec.langchain.filters import from_dict
 from redisvec.langchain.vectorstore import RedisVectorStore
 
-__all__ = ["RedisCache", "RedisSemanticCache", "RedisVectorStore", "from_dict"]
+__all__ = [
+    "RedisCache",
+    "RedisChatMessageHistory",
+    "RedisSemanticCache",
+    "RedisVectorStore",
+    "from_dict",
+]
