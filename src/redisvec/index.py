@@ -113,7 +113,8 @@ def _translate(exc: redis.ResponseError, index: str) -> Exception:
 def _denied_text(index: str, text: str) -> str:
     return (
         f"the Redis user may not do this on index {index!r}: NOPERM {text}. Grant the ACL user the "
-        "command (e.g. ACL SETUSER <user> +@write +@search ~<key prefix>*) or use another user"
+        "command (e.g. ACL SETUSER <user> +@write +@search +@transaction +@scripting "
+        "~<key prefix>*: loads run MULTI/EXEC, or EVAL on a cluster) or use another user"
     )
 
 
@@ -194,23 +195,36 @@ class _IndexCore(Generic[ClientT]):
             return False
         return True
 
+    @property
+    def _transactional(self) -> bool:
+        """Whether a load wraps each batch in MULTI/EXEC (one server) rather than each record in a
+        script (a cluster client: a batch's keys span hash slots, which one transaction cannot)."""
+        return not isinstance(self.client, _CLUSTERS)
+
     def _write_commands(
         self, batch: Sequence[PreparedRecord], ttl: int | None
     ) -> tuple[list[tuple[Any, ...]], list[int]]:
         """Each record's commands, and how many each record has (a batch-wide command first is
-        not counted: `_failures` finds it by the difference)."""
-        commands: list[tuple[Any, ...]] = []
-        counts = []
+        not counted: `_failures` finds it by the difference; MULTI and EXEC are not counted
+        either: `_exec_replies` takes their replies off).
+
+        An upsert replaces the whole record, stale fields included, and must never leave it
+        absent: a record is its old version or its new one whatever interrupts the load
+        (cancellation, a lost connection, a full server). On one server each batch is one
+        MULTI/EXEC transaction: UNLINK, HSET (or JSON.SET) and EXPIRE of all its records run
+        together or not at all (a cancelled or dropped connection discards a transaction the
+        server has not received whole; a command refused while queueing, e.g. OOM under
+        ``maxmemory``, discards it), and no search runs between them. A cluster client runs one
+        script per record instead (`_UPSERT_SCRIPT`): per key, the same guarantee. One multi-key
+        UNLINK per batch where the keys are distinct (a repeated id must be unlinked before each
+        of its writes): an UNLINK per record made a 5000-record load of 384-d vectors slower.
+        """
         is_json = self.schema.storage == "json"
-        # An upsert replaces the whole record, stale fields included: UNLINK, then HSET. One
-        # multi-key UNLINK per batch where every key lives on one server (not a cluster) and the
-        # keys are distinct (a repeated id must be unlinked before each of its writes): a
-        # 5000-record load of 384-d vectors ran 20% slower with an UNLINK per record. UNLINK
-        # through execute_command: redis.asyncio's ClusterPipeline.unlink is a coroutine that
-        # splits keys by slot, so calling it on a pipeline silently queues nothing.
-        per_record_unlink = isinstance(self.client, _CLUSTERS) or len(
-            {r.key for r in batch}
-        ) != len(batch)
+        if not self._transactional:
+            return self._script_commands(batch, ttl, is_json), [1] * len(batch)
+        commands: list[tuple[Any, ...]] = [("MULTI",)]
+        counts = []
+        per_record_unlink = len({r.key for r in batch}) != len(batch)
         if not is_json and not per_record_unlink and batch:
             commands.append(("UNLINK", *[r.key for r in batch]))
         for record in batch:
@@ -227,18 +241,59 @@ class _IndexCore(Generic[ClientT]):
                 commands.append(("EXPIRE", record.key, ttl))
                 n += 1
             counts.append(n)
+        commands.append(("EXEC",))
         return commands, counts
 
+    @staticmethod
+    def _script_commands(
+        batch: Sequence[PreparedRecord], ttl: int | None, is_json: bool
+    ) -> list[tuple[Any, ...]]:
+        """One EVAL per record (single-key, so a cluster routes it to the key's node). EVAL with
+        the script's text rather than EVALSHA: the server caches it by its digest, and a script
+        cache emptied by a restart cannot fail the load with NOSCRIPT."""
+        expiry = "" if ttl is None else str(ttl)
+        if is_json:
+            return [
+                ("EVAL", _UPSERT_SCRIPT, 1, r.key, expiry, "json", _json_dumps(r.payload))
+                for r in batch
+            ]
+        return [
+            ("EVAL", _UPSERT_SCRIPT, 1, r.key, expiry, "hash",
+             *chain.from_iterable(r.payload.items()))
+            for r in batch
+        ]  # fmt: skip
+
+    @staticmethod
+    def _exec_replies(results: Sequence[Any]) -> tuple[Sequence[Any], BaseException | None]:
+        """The replies of the commands between MULTI and EXEC, as if each had run on its own, and
+        the error that refused MULTI itself (None when it ran).
+
+        EXEC refused (the transaction was discarded, e.g. a command refused while queueing for
+        lack of memory or permission): nothing of the batch was applied, every command gets its
+        own refusal or else the first one of the batch (the cause, rather than EXECABORT). MULTI
+        refused (an ACL user without @transaction): each command ran on its own, and its reply is
+        where the QUEUED would be."""
+        opened, queued, outcome = results[0], results[1:-1], results[-1]
+        if isinstance(opened, BaseException):
+            return queued, opened
+        if isinstance(outcome, list):
+            return outcome, None
+        cause = next((r for r in queued if isinstance(r, BaseException)), outcome)
+        return [r if isinstance(r, BaseException) else cause for r in queued], None
+
     def _stop_if_denied(
-        self, failed: list[tuple[str, BaseException]], written: list[str], rest: Sequence[Any]
+        self,
+        denied: BaseException | None,
+        failed: list[tuple[str, BaseException]],
+        written: list[str],
+        rest: Sequence[Any],
     ) -> None:
         """An ACL user without write permission has every record refused alike: stop at the first
         such batch (the rest are not sent) with an error that says so, not a per-record list."""
-        denied = _denied(failed)
-        if denied:
+        if denied is not None:
             pending = [r.id for b in rest for r in b]
             raise WriteDeniedError(
-                f"{_denied_text(self.name, str(denied[0]))}; {len(failed) + len(pending)} records "
+                f"{_denied_text(self.name, str(denied))}; {len(failed) + len(pending)} records "
                 f"were not written ({len(written)} were), the remaining batches were not sent",
                 failed_ids=[i for i, _ in failed] + pending,
                 errors=[e for _, e in failed],
@@ -379,26 +434,27 @@ class _IndexCore(Generic[ClientT]):
         # replies read. Nothing is sent after a batch is refused for lack of permission.
         unread: deque[tuple[Sequence[PreparedRecord], list[int]]] = deque()
         sent = 0
-        denied = False
+        denied: BaseException | None = None
         try:
             for batch in batches:
-                if denied:
+                if denied is not None:
                     break
                 commands, counts = self._write_commands(batch, ttl)
                 unread.append((batch, counts))
                 sent += 1
                 yield _Send(commands)
                 if len(unread) > 1:
-                    denied |= self._settle(*unread[0], (yield _Receive()), written, failed)
+                    denied = self._settle(*unread[0], (yield _Receive()), written, failed)
                     unread.popleft()
             while unread:
-                self._settle(*unread[0], (yield _Receive()), written, failed)
+                refused = self._settle(*unread[0], (yield _Receive()), written, failed)
+                denied = denied if denied is not None else refused
                 unread.popleft()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             in_flight = [r for b, _ in unread for r in b]  # sent, replies not read
             pending = [r.id for r in in_flight] + [r.id for b in batches[sent:] for r in b]
             raise self._load_error(failed, written, pending, exc, in_flight) from exc
-        self._stop_if_denied(failed, written, batches[sent:])
+        self._stop_if_denied(denied, failed, written, batches[sent:])
         if failed:
             raise self._load_error(failed, written, [])
         return [r.id for r in prepared]
@@ -410,14 +466,18 @@ class _IndexCore(Generic[ClientT]):
         results: Sequence[Any],
         written: list[str],
         failed: list[tuple[str, BaseException]],
-    ) -> bool:
+    ) -> BaseException | None:
         """Record a batch's outcome (a record refused by the server does not stop the others);
-        whether the batch was refused for lack of permission."""
+        the error that refused the batch for lack of permission, if one did."""
+        refused = None
+        if self._transactional:
+            results, refused = self._exec_replies(results)
         batch_failed = self._failures(batch, counts, results)
         bad = {i for i, _ in batch_failed}
         written += [r.id for r in batch if r.id not in bad]
         failed += batch_failed
-        return bool(_denied(batch_failed))
+        denied = _denied(batch_failed)
+        return denied[0] if denied else refused  # a write refused says more than MULTI
 
     def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
         command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
@@ -464,6 +524,21 @@ class _IndexCore(Generic[ClientT]):
             written_ids=written,
             unconfirmed_ids=[r.id for r in in_flight],
         )
+
+
+# A cluster client's upsert of one record (see `_IndexCore._write_commands`): replace it whole,
+# with its expiry, atomically. KEYS[1]: the record's key; ARGV[1]: its TTL in seconds ("" for
+# none); ARGV[2]: "json" or "hash"; then the JSON document, or the HASH's field / value pairs.
+_UPSERT_SCRIPT = """
+if ARGV[2] == 'json' then
+  redis.call('JSON.SET', KEYS[1], '$', ARGV[3])
+else
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+end
+if ARGV[1] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return 1
+"""
 
 
 def _denied(failed: list[tuple[str, BaseException]]) -> list[BaseException]:
