@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from redisvec.codec import VectorCodec, VectorLike
 from redisvec.errors import SchemaError
 from redisvec.filters import FilterExpression
-from redisvec.schema import memo_put
+from redisvec.schema import json_path, memo_put
 
 if TYPE_CHECKING:
     from redisvec.schema import IndexSchema, VectorField
@@ -95,7 +95,8 @@ def _return_args(
     known = schema.fields_by_name
     for name in [*names, *extra]:
         if schema.storage == "json" and name not in known and name != DISTANCE_ALIAS:
-            tokens += [f"$.{name}" if not name.startswith("$") else name, "AS", name.lstrip("$.")]
+            path = name if name.startswith("$") else json_path(name)
+            tokens += [path, "AS", name.lstrip("$.")]
         else:
             tokens.append(name)
     return ["RETURN", len(tokens), *tokens]
