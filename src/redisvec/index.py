@@ -374,6 +374,14 @@ class _IndexCore(Generic[ClientT]):
         return IndexInfo.from_reply(self.name, (yield _Call(("FT.INFO", self.name))))
 
     def _exists_op(self) -> Op[bool]:
+        # FT._LIST costs what a PING does; FT.INFO (the fallback where FT._LIST is refused) builds
+        # and parses the index's whole statistics. Stores check before each write.
+        try:
+            listed = yield _Call(("FT._LIST",))
+        except (redis.ResponseError, PermissionDeniedError, SearchUnavailableError):
+            pass
+        else:
+            return self.name in {n.decode() if isinstance(n, bytes) else str(n) for n in listed}
         try:
             yield _Call(("FT.INFO", self.name))
         except IndexNotFoundError:

@@ -76,13 +76,19 @@ def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
 
 
 def codec_for(schema: IndexSchema, vector_field: VectorField) -> VectorCodec:
-    return _codec(vector_field.dims, vector_field.datatype, schema.name, vector_field.name)
+    return _codec(
+        vector_field.dims,
+        vector_field.datatype,
+        schema.name,
+        vector_field.name,
+        vector_field.distance_metric,
+    )
 
 
 @lru_cache(maxsize=256)
-def _codec(dims: int, datatype: str, index: str, field: str) -> VectorCodec:
+def _codec(dims: int, datatype: str, index: str, field: str, metric: str) -> VectorCodec:
     """Codecs are immutable: one per field, not one per query (building one checks its datatype)."""
-    return VectorCodec(dims, datatype, index, field)
+    return VectorCodec(dims, datatype, index, field, metric)
 
 
 def _return_args(

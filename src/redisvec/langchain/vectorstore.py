@@ -265,8 +265,7 @@ class RedisVectorStore(VectorStore):
             return []
         vectors = self.embedding.embed_documents(texts)
         records, new_ids = self._records(texts, vectors, metadatas, ids)
-        index = self._managed.index(vectors)
-        assert index is not None
+        index = self._managed.writable(vectors, new_ids)
         return index.load(records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size)
 
     async def aadd_texts(
@@ -285,8 +284,7 @@ class RedisVectorStore(VectorStore):
             return []
         vectors = await self.embedding.aembed_documents(texts)
         records, new_ids = self._records(texts, vectors, metadatas, ids)
-        index = await self._managed.aindex(vectors)
-        assert index is not None
+        index = await self._managed.awritable(vectors, new_ids)
         return await index.load(
             records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size
         )

@@ -232,8 +232,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         if not nodes:
             return []
         records, ids, vectors = self._records(nodes)
-        index = self._managed.index(vectors)
-        assert index is not None
+        index = self._managed.writable(vectors, ids)
         index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
         return ids
 
@@ -241,8 +240,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         if not nodes:
             return []
         records, ids, vectors = self._records(nodes)
-        index = await self._managed.aindex(vectors)
-        assert index is not None
+        index = await self._managed.awritable(vectors, ids)
         await index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
         return ids
 
