@@ -309,3 +309,28 @@ def test_a_loading_process_killed_mid_reupsert_loses_no_record(
         (i, s) for i, s in got.items() if s not in ("A", "B")
     )[:5]
     assert index.count() == N
+
+
+def test_a_user_without_multi_is_told_so_and_what_was_written_is_reported(
+    redis_url: str, names: Names, client: redis.Redis
+) -> None:
+    """An ACL user who may write but not run MULTI/EXEC: the server runs the batch's commands
+    one by one (not atomically), so the load stops at once, says which permission is missing,
+    and reports the records that were written as written."""
+    from _infra import acl_user
+
+    from redisvec.errors import WriteDeniedError
+
+    index = SearchIndex(make_schema(names), client)
+    index.create()
+    with acl_user(client, "nomulti", "pw-nomulti", ("~*", "&*", "+@all", "-multi")):
+        user = redis.Redis.from_url(redis_url, username="nomulti", password="pw-nomulti")
+        limited = SearchIndex(make_schema(names), user)
+        with pytest.raises(WriteDeniedError, match=r"'multi'.*\+@transaction") as caught:
+            limited.load(records("A")[:300], ids=IDS[:300], batch_size=BATCH)
+        user.close()
+    err = caught.value
+    got = states(client, names)
+    written = sorted(i for i, s in got.items() if s == "A")
+    assert sorted(err.written_ids) == written and written  # the first batches, sent ahead
+    assert sorted(err.failed_ids) == sorted(set(IDS[:300]) - set(written))

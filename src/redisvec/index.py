@@ -197,52 +197,52 @@ class _IndexCore(Generic[ClientT]):
 
     @property
     def _transactional(self) -> bool:
-        """Whether a load wraps each batch in MULTI/EXEC (one server) rather than each record in a
-        script (a cluster client: a batch's keys span hash slots, which one transaction cannot)."""
+        """Whether a load wraps each record's commands in MULTI/EXEC (one connection to one
+        endpoint) rather than in a script (a cluster client routes each command by its key, and
+        MULTI has none)."""
         return not isinstance(self.client, _CLUSTERS)
 
     def _write_commands(
         self, batch: Sequence[PreparedRecord], ttl: int | None
     ) -> tuple[list[tuple[Any, ...]], list[int]]:
-        """Each record's commands, and how many each record has (a batch-wide command first is
-        not counted: `_failures` finds it by the difference; MULTI and EXEC are not counted
-        either: `_exec_replies` takes their replies off).
+        """Each record's commands, and how many each record has.
 
-        An upsert replaces the whole record, stale fields included, and must never leave it
-        absent: a record is its old version or its new one whatever interrupts the load
-        (cancellation, a lost connection, a full server). On one server each batch is one
-        MULTI/EXEC transaction: UNLINK, HSET (or JSON.SET) and EXPIRE of all its records run
-        together or not at all (a cancelled or dropped connection discards a transaction the
-        server has not received whole; a command refused while queueing, e.g. OOM under
-        ``maxmemory``, discards it), and no search runs between them. A cluster client runs one
-        script per record instead (`_UPSERT_SCRIPT`): per key, the same guarantee. One multi-key
-        UNLINK per batch where the keys are distinct (a repeated id must be unlinked before each
-        of its writes): an UNLINK per record made a 5000-record load of 384-d vectors slower.
+        An upsert replaces the whole record (stale fields and expiry included) and must never
+        leave it absent: a record is its old version or its new one whatever interrupts the load
+        (cancellation, a lost connection, a full server, a killed client). So each record's
+        UNLINK, HSET (or JSON.SET) and EXPIRE (or PERSIST) run as one MULTI/EXEC transaction:
+        all or nothing (a connection closed before the server has the whole transaction
+        discards it; a command refused while queueing, e.g. OOM under ``maxmemory``, discards
+        it), and no search runs in between. One transaction per record, not per batch: a
+        transaction's keys must share a hash slot on a sharded endpoint (Redis Enterprise, Azure
+        Managed Redis: CROSSSLOT otherwise), and a whole batch run at once would hold up every
+        concurrent query until it is indexed. A cluster client runs one script per record
+        instead (`_UPSERT_SCRIPT`), with the same guarantee.
         """
         is_json = self.schema.storage == "json"
         if not self._transactional:
             return self._script_commands(batch, ttl, is_json), [1] * len(batch)
-        commands: list[tuple[Any, ...]] = [("MULTI",)]
-        counts = []
-        per_record_unlink = len({r.key for r in batch}) != len(batch)
-        if not is_json and not per_record_unlink and batch:
-            commands.append(("UNLINK", *[r.key for r in batch]))
+        commands: list[tuple[Any, ...]] = []
+        multi, exec_ = ("MULTI",), ("EXEC",)
+        if is_json:
+            for record in batch:
+                key = record.key
+                commands += (
+                    multi,
+                    ("JSON.SET", key, "$", _json_dumps(record.payload)),
+                    # JSON.SET keeps the key, and so its expiry: the upsert replaces it
+                    ("PERSIST", key) if ttl is None else ("EXPIRE", key, ttl),
+                    exec_,
+                )
+            return commands, [4] * len(batch)
         for record in batch:
-            if is_json:
-                commands.append(("JSON.SET", record.key, "$", _json_dumps(record.payload)))
-                n = 1
+            key = record.key
+            write = ("HSET", key, *chain.from_iterable(record.payload.items()))
+            if ttl is None:
+                commands += (multi, ("UNLINK", key), write, exec_)
             else:
-                n = 1
-                if per_record_unlink:
-                    commands.append(("UNLINK", record.key))
-                    n = 2
-                commands.append(("HSET", record.key, *chain.from_iterable(record.payload.items())))
-            if ttl is not None:
-                commands.append(("EXPIRE", record.key, ttl))
-                n += 1
-            counts.append(n)
-        commands.append(("EXEC",))
-        return commands, counts
+                commands += (multi, ("UNLINK", key), write, ("EXPIRE", key, ttl), exec_)
+        return commands, [4 if ttl is None else 5] * len(batch)
 
     @staticmethod
     def _script_commands(
@@ -264,22 +264,21 @@ class _IndexCore(Generic[ClientT]):
         ]  # fmt: skip
 
     @staticmethod
-    def _exec_replies(results: Sequence[Any]) -> tuple[Sequence[Any], BaseException | None]:
-        """The replies of the commands between MULTI and EXEC, as if each had run on its own, and
-        the error that refused MULTI itself (None when it ran).
+    def _transaction_outcome(replies: Sequence[Any]) -> tuple[BaseException | None, bool]:
+        """One record's transaction (the replies to MULTI, each queued command, EXEC): the error
+        that kept it from being written whole (None: written), and whether MULTI itself was
+        refused (an ACL user without @transaction: the commands then ran one by one, their
+        replies where the QUEUED would be).
 
-        EXEC refused (the transaction was discarded, e.g. a command refused while queueing for
-        lack of memory or permission): nothing of the batch was applied, every command gets its
-        own refusal or else the first one of the batch (the cause, rather than EXECABORT). MULTI
-        refused (an ACL user without @transaction): each command ran on its own, and its reply is
-        where the QUEUED would be."""
-        opened, queued, outcome = results[0], results[1:-1], results[-1]
+        EXEC refused (the transaction discarded: a command refused while queueing, for lack of
+        memory or permission): nothing was applied; the queued command's refusal is the cause
+        (rather than EXECABORT)."""
+        opened, queued, outcome = replies[0], replies[1:-1], replies[-1]
         if isinstance(opened, BaseException):
-            return queued, opened
+            return next((r for r in queued if isinstance(r, BaseException)), None), True
         if isinstance(outcome, list):
-            return outcome, None
-        cause = next((r for r in queued if isinstance(r, BaseException)), outcome)
-        return [r if isinstance(r, BaseException) else cause for r in queued], None
+            return next((r for r in outcome if isinstance(r, BaseException)), None), False
+        return next((r for r in queued if isinstance(r, BaseException)), outcome), False
 
     def _stop_if_denied(
         self,
@@ -304,14 +303,11 @@ class _IndexCore(Generic[ClientT]):
     def _failures(
         batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
     ) -> list[tuple[str, BaseException]]:
+        """The records a reply refused (each record's replies in turn: ``counts`` of them)."""
         if not any(isinstance(r, BaseException) for r in results):
             return []  # the common case, in one pass
-        # Replies to batch-wide commands come first; one that failed fails every record.
-        pos = len(results) - sum(counts)
-        shared = [r for r in results[:pos] if isinstance(r, BaseException)]
-        if shared:
-            return [(record.id, shared[0]) for record in batch]
         failed = []
+        pos = 0
         for record, n in zip(batch, counts):
             errors = [r for r in results[pos : pos + n] if isinstance(r, BaseException)]
             if errors:
@@ -478,14 +474,37 @@ class _IndexCore(Generic[ClientT]):
         """Record a batch's outcome (a record refused by the server does not stop the others);
         the error that refused the batch for lack of permission, if one did."""
         refused = None
+        batch_failed: list[tuple[str, BaseException]] = []
         if self._transactional:
-            results, refused = self._exec_replies(results)
-        batch_failed = self._failures(batch, counts, results)
+            step = counts[0] if counts else 1  # every record of a batch has as many commands
+            if not all(  # the common case: every EXEC ran, and every command in it
+                type(done) is list and not any(isinstance(r, BaseException) for r in done)
+                for done in results[step - 1 :: step]
+            ):
+                batch_failed, refused = self._transaction_failures(batch, counts, results)
+        else:
+            batch_failed = self._failures(batch, counts, results)
         bad = {i for i, _ in batch_failed}
         written += [r.id for r in batch if r.id not in bad]
         failed += batch_failed
         denied = _denied(batch_failed)
         return denied[0] if denied else refused  # a write refused says more than MULTI
+
+    def _transaction_failures(
+        self, batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
+    ) -> tuple[list[tuple[str, BaseException]], BaseException | None]:
+        """The records whose transaction did not write them, and the refusal of MULTI if any."""
+        batch_failed = []
+        refused = None
+        pos = 0
+        for record, n in zip(batch, counts):
+            error, multi_refused = self._transaction_outcome(results[pos : pos + n])
+            if error is not None:
+                batch_failed.append((record.id, error))
+            if multi_refused and refused is None:
+                refused = results[pos]
+            pos += n
+        return batch_failed, refused
 
     def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
         command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
@@ -544,7 +563,11 @@ else
   redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 end
-if ARGV[1] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if ARGV[1] ~= '' then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+elseif ARGV[2] == 'json' then
+  redis.call('PERSIST', KEYS[1])
+end
 return 1
 """
 
