@@ -7,8 +7,9 @@ replies, a pause) and receives the reply; `SearchIndex` runs it with blocking ca
 `AsyncSearchIndex` with awaits. So the twins cannot drift apart, and everything that is not I/O
 stays testable without a server.
 
-Cluster safety: the data path sends only single-key commands (pipelined, non-transactional), so
-keys may live in any hash slot.
+Cluster safety: the data path touches one key per command, and a load one key per transaction
+(MULTI/EXEC, or a script on a cluster client: see `_IndexCore._write_commands`), so keys may live
+in any hash slot.
 """
 
 from __future__ import annotations
