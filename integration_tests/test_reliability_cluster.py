@@ -128,7 +128,7 @@ async def test_a_cluster_upsert_replaces_each_record_whole_with_its_ttl(
     aclient = ConnectionConfig(url=cluster_urls[2], cluster=True).async_client()
     schema = _schema(storage)
     index = SearchIndex(schema, client)  # type: ignore[arg-type]
-    ids, records, vectors = _records()
+    ids, records, _ = _records()
     index.load(records, ids=ids, batch_size=250)
     fewer = [{k: v for k, v in r.items() if k != "n"} | {"color": "gone"} for r in records]
     await AsyncSearchIndex(schema, aclient).load(  # type: ignore[arg-type]

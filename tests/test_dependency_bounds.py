@@ -50,4 +50,6 @@ def test_every_runtime_lower_bound_is_pinned_for_test_lowest() -> None:
 def test_the_lowest_lock_installs_exactly_those_bounds() -> None:
     lock = _pinned(ROOT / "requirements" / "lowest.txt")
     for name, version in _declared_lower_bounds().items():
-        assert lock.get(name) == version, f"{name}: lowest.txt has {lock.get(name)}, bound {version}"
+        assert lock.get(name) == version, (
+            f"{name}: lowest.txt has {lock.get(name)}, bound {version}"
+        )

@@ -70,7 +70,9 @@ def test_an_argument_hiredis_refuses_gets_redis_pys_error() -> None:
     ],
 )
 def test_a_client_that_would_garble_text_is_refused_by_name(settings: dict[str, object]) -> None:
-    schema = IndexSchema.from_dict({"index": {"name": "enc"}, "fields": [{"name": "t", "type": "text"}]})
+    schema = IndexSchema.from_dict(
+        {"index": {"name": "enc"}, "fields": [{"name": "t", "type": "text"}]}
+    )
     for client in (redis.Redis(**settings), aredis.Redis(**settings)):  # type: ignore[arg-type]
         setting = next(iter(settings))
         with pytest.raises(ValueError, match=setting):
