@@ -309,6 +309,12 @@ def test_ttl(client: redis.Redis, names: Any, index: SearchIndex) -> None:
     assert 90 < client.ttl(names.prefix + "a") <= 100
     assert 90 < client.ttl(names.prefix + "b") <= 100
     assert client.ttl(names.prefix + "c") == -1
+    # an upsert replaces the expiry with the record (HASH and JSON alike): a new ttl, or none
+    index.load([rec(0), rec(2)], ids=["a", "c"], ttl=1000)
+    index.load([rec(1)], ids=["b"])
+    assert 990 < client.ttl(names.prefix + "a") <= 1000
+    assert 990 < client.ttl(names.prefix + "c") <= 1000
+    assert client.ttl(names.prefix + "b") == -1
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, 500])

@@ -115,3 +115,32 @@ async def test_async_load_fetch_delete_across_slots(cluster_urls: list[str]) -> 
     assert await index.delete(ids) == N
     assert _key_counts(cluster_urls, schema.key_prefix) == [0, 0, 0]
     await client.aclose()
+
+
+@pytest.mark.parametrize("storage", ["hash", "json"])
+async def test_a_cluster_upsert_replaces_each_record_whole_with_its_ttl(
+    cluster_urls: list[str], storage: str
+) -> None:
+    """On a cluster each record is upserted by one script (a batch's keys span slots, which one
+    MULTI/EXEC cannot): a field the new version lacks is gone, the TTL is set, and a repeated id
+    ends as its last version."""
+    client = ConnectionConfig(url=cluster_urls[2], cluster=True).sync_client()
+    aclient = ConnectionConfig(url=cluster_urls[2], cluster=True).async_client()
+    schema = _schema(storage)
+    index = SearchIndex(schema, client)  # type: ignore[arg-type]
+    ids, records, _ = _records()
+    index.load(records, ids=ids, batch_size=250)
+    fewer = [{k: v for k, v in r.items() if k != "n"} | {"color": "gone"} for r in records]
+    await AsyncSearchIndex(schema, aclient).load(  # type: ignore[arg-type]
+        fewer, ids=ids, ttl=500, batch_size=300
+    )
+    fetched = index.fetch(ids)
+    assert all(f is not None and "n" not in f and f["color"] == "gone" for f in fetched)
+    assert {client.ttl(schema.key(i)) for i in ids[:50]} <= set(range(400, 501))
+    index.load([records[0], fewer[0], records[0]], ids=[ids[0]] * 3)
+    again = index.fetch([ids[0]])[0]
+    assert again is not None and float(again["n"]) == 0 and again["color"] == "red"
+    assert client.ttl(schema.key(ids[0])) == -1  # an upsert without ttl: no expiry
+    index._delete_keys([schema.key(i) for i in ids])
+    client.close()
+    await aclient.aclose()

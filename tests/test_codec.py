@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redisvec import VectorError
-from redisvec.codec import VectorCodec
+from redisvec.codec import VectorCodec, naming_records
 
 
 def _bfloat16_reference(x: float) -> int:
@@ -226,3 +226,38 @@ def test_query_array_out_of_float32_range_is_refused() -> None:
     """A double that float32 cannot hold becomes inf on conversion: refused like a batch's."""
     with pytest.raises(VectorError, match=r"non-finite value \(inf\) at position 1"):
         VectorCodec(2).encode(np.array([0.0, 1e39]))
+
+
+@pytest.mark.parametrize("datatype", ["float32", "float64", "float16", "bfloat16"])
+def test_zero_vectors_are_refused_on_cosine_only(datatype: str) -> None:
+    cosine = VectorCodec(4, datatype, "idx", "v", "cosine")
+    zeros: list[object] = [[0.0] * 4, [-0.0, 0.0, -0.0, 0.0], np.zeros(4), np.zeros(4, np.float32),
+                           -np.zeros(4)]  # fmt: skip
+    for zero in zeros:
+        with pytest.raises(VectorError, match=r"'idx'.*'v'.*vector 0 is all zeros.*COSINE"):
+            cosine.encode(zero)  # type: ignore[arg-type]
+        with pytest.raises(VectorError, match=r"vector 1 is all zeros") as caught:
+            cosine.encode_batch([[1.0, 0, 0, 0], zero])  # type: ignore[list-item]
+        assert caught.value.row == 1
+        with pytest.raises(VectorError, match=r"vector 1 is all zeros"):
+            cosine.to_json_batch([[1.0, 0, 0, 0], zero])  # type: ignore[list-item]
+        for metric in ("l2", "ip"):
+            assert len(VectorCodec(4, datatype, "idx", "v", metric).encode(zero)) > 0  # type: ignore[arg-type]
+    # bytes of only 0x00 / 0x80 that are not zero (the smallest normal float32): accepted
+    tiny = np.frombuffer(b"\x00\x00\x80\x00" * 4, dtype="<f4")
+    assert tiny.all()
+    if datatype == "float32":
+        assert cosine.encode(tiny) == tiny.tobytes()
+
+
+def test_naming_records_puts_the_id_in_front() -> None:
+    codec = VectorCodec(2, "float32", "idx", "v", "cosine")
+    named = naming_records(["a", "b"])
+    with (
+        pytest.raises(VectorError, match=r"^record 'b': index 'idx', field 'v': vector 1 is"),
+        named,
+    ):
+        codec.encode_batch([[1.0, 2.0], [0.0, 0.0]])
+    named = naming_records(["a", "b"])
+    with pytest.raises(VectorError, match=r"^record 'a': .*non-finite"), named:
+        codec.encode_batch([[float("nan"), 2.0], [1.0, 0.0]])

@@ -551,3 +551,31 @@ def test_memo_is_per_schema_object_and_bounded() -> None:
     for i in range(5):
         assert memo_put(cache, i, i * 10, bound=3) == i * 10
         assert len(cache) <= 3 and cache[i] == i * 10
+
+
+def test_json_paths_of_names_dot_notation_cannot_address() -> None:
+    schema = IndexSchema(
+        "j",
+        storage="json",
+        fields=(TagField("source.url"), TextField("file name"), NumericField("catégorie"),
+                TagField('q"uote'), TagField("plain_1")),
+    )  # fmt: skip
+    assert [schema.field_path(f.name) for f in schema.fields] == [
+        '$["source.url"]', '$["file name"]', '$["catégorie"]', '$["q\\"uote"]', "$.plain_1",
+    ]  # fmt: skip
+    assert schema.ft_create_args()[7:10] == ['$["source.url"]', "AS", "source.url"]
+    reply = {
+        b"index_name": b"j",
+        b"index_definition": {b"key_type": b"JSON", b"prefixes": [b"j:"]},
+        b"attributes": [
+            {b"identifier": b'$["source.url"]', b"attribute": b"source.url", b"type": b"TAG", b"flags": []},
+            {b"identifier": b"$.dash-x", b"attribute": b"dash-x", b"type": b"TAG", b"flags": []},
+            {b"identifier": b"$.a.b", b"attribute": b"a.b", b"type": b"TAG", b"flags": []},
+        ],
+    }  # fmt: skip
+    read = IndexSchema.from_info(reply)
+    # the default rendering (either notation where both address the member) reads as no path;
+    # an index made with ``$.a.b`` for a member named ``a.b`` keeps its (wrong) path, and differs
+    assert [f.path for f in read.fields] == [None, None, "$.a.b"]
+    asked = IndexSchema("j", prefixes=("j:",), storage="json", fields=(TagField("a.b"),))
+    assert asked.differences(read) == [("JSON path of 'a.b'", '$["a.b"]', "$.a.b")]

@@ -14,10 +14,11 @@ the problem.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -27,7 +28,7 @@ import numpy.typing as npt
 
 from redisvec.errors import VectorError
 
-__all__ = ["DATATYPES", "VectorCodec", "VectorLike"]
+__all__ = ["DATATYPES", "VectorCodec", "VectorLike", "naming_records"]
 
 VectorLike: TypeAlias = Sequence[float] | npt.NDArray[Any]
 
@@ -42,6 +43,7 @@ DATATYPES: dict[str, np.dtype[Any]] = {
 }
 
 _INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
+_ZERO_BYTES = b"\x00\x80"  # the bytes of 0.0 and -0.0 (float16 / 32 / 64)
 
 
 def _float32_to_bfloat16_bits(values: npt.NDArray[np.float32]) -> npt.NDArray[np.uint16]:
@@ -54,6 +56,18 @@ def _float32_to_bfloat16_bits(values: npt.NDArray[np.float32]) -> npt.NDArray[np
 
 def _bfloat16_bits_to_float32(bits: npt.NDArray[np.uint16]) -> npt.NDArray[np.float32]:
     return (bits.astype("<u4") << 16).view("<f4")
+
+
+@contextlib.contextmanager
+def naming_records(ids: Sequence[str]) -> Iterator[None]:
+    """A `VectorError` about one vector of a batch, raised inside, names its record: ``ids`` are
+    the batch's ids, in order (the codec only knows positions)."""
+    try:
+        yield
+    except VectorError as exc:
+        if exc.row is None or not 0 <= exc.row < len(ids):
+            raise
+        raise VectorError(f"record {ids[exc.row]!r}: {exc}", row=exc.row) from None
 
 
 @lru_cache(maxsize=64)
@@ -71,12 +85,15 @@ class VectorCodec:
     """Encodes and decodes the vectors of one vector field.
 
     ``index`` and ``field`` only serve error messages, so that a failure says where it happened.
+    ``metric``: the field's distance metric; on ``cosine`` a zero vector is refused (it has no
+    direction: the server computes a NaN distance for it and ranks it first).
     """
 
     dims: int
     datatype: str = "float32"
     index: str = ""
     field: str = ""
+    metric: str = ""
 
     def __post_init__(self) -> None:
         if self.datatype not in DATATYPES:
@@ -133,7 +150,22 @@ class VectorCodec:
         packed = self._pack_lists(vectors)
         array = packed[1].copy() if packed is not None else self._as_array(vectors)
         self._check_range(array)
+        self._check_nonzero(array)
         return array
+
+    def _check_nonzero(self, array: npt.NDArray[Any]) -> None:
+        if self.metric.lower() != "cosine" or not array.size:
+            return
+        zero = ~array.any(axis=1)
+        if zero.any():
+            row = int(np.argmax(zero))
+            raise VectorError(
+                f"{self._where()}vector {row} is all zeros, which the COSINE distance metric "
+                "cannot compare (no direction: the server gives it a NaN distance and ranks it "
+                "first); an empty text embeds to zeros with some models: leave such records "
+                "out, or embed something else",
+                row=row,
+            )
 
     def _as_array(self, vectors: Sequence[VectorLike] | npt.NDArray[Any]) -> npt.NDArray[Any]:
         """numpy's conversion, with every check that `_pack_lists` does and an error naming what
@@ -154,7 +186,8 @@ class VectorCodec:
                 raise VectorError(
                     f"{self._where()}expected {self.dims} dimensions, received {sizes[row]} "
                     f"(vector {row} of the batch; vectors of different lengths {lengths} in one "
-                    "batch)"
+                    "batch)",
+                    row=row,
                 ) from exc
             raise VectorError(f"{self._where()}cannot read vectors as numbers: {exc}") from exc
         if array.ndim == 1 and array.size == 0 and len(vectors) == 0:
@@ -175,7 +208,8 @@ class VectorCodec:
             row, col = (int(i) for i in np.argwhere(~finite)[0])
             raise VectorError(
                 f"{self._where()}vector {row} has a non-finite value ({array[row, col]}) at "
-                f"position {col}; NaN and infinity cannot be indexed"
+                f"position {col}; NaN and infinity cannot be indexed",
+                row=row,
             )
         return array
 
@@ -194,9 +228,11 @@ class VectorCodec:
         """Validate a batch and return each vector's little-endian bytes (HASH storage)."""
         packed = self._pack_lists(vectors)
         if packed is not None and self.datatype in ("float32", "float64"):
+            self._check_nonzero(packed[1])
             return packed[0]  # already the stored bytes
         array = packed[1] if packed is not None else self._as_array(vectors)
         self._check_range(array)
+        self._check_nonzero(array)
         if self.datatype == "bfloat16":
             stored = _float32_to_bfloat16_bits(array.astype(np.float32))
         else:
@@ -224,7 +260,9 @@ class VectorCodec:
             # full path, which tells them apart.
             size = self.dtype.itemsize
             top = blob[size - 1 :: size]
-            if b"\x7f" not in top and b"\xff" not in top:
+            # A vector whose bytes are all 0x00 / 0x80 may be all zeros (or -0.0): the full path
+            # tells (and refuses it on a cosine field).
+            if b"\x7f" not in top and b"\xff" not in top and blob.translate(None, _ZERO_BYTES):
                 return blob
         # Short-cut for a query vector given as a list (what embedding models return), in as few
         # steps as possible: right after a network wait the code and data are out of the CPU's
@@ -236,7 +274,7 @@ class VectorCodec:
             kind = "d" if self.datatype == "float64" else "f"
             try:
                 blob = _row_packer(self.dims, kind, True).pack(*vector)
-                if math.isfinite(sum(vector)):
+                if math.isfinite(sum(vector)) and any(vector):
                     return blob
             except (struct.error, TypeError, ValueError, OverflowError):
                 pass

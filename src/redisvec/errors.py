@@ -39,7 +39,12 @@ class SchemaError(RedisVecError, ValueError):
 
 
 class VectorError(RedisVecError, ValueError):
-    """A vector has the wrong dimension, a non-finite value, or cannot be converted."""
+    """A vector has the wrong dimension, a non-finite value, is all zeros on a COSINE field, or
+    cannot be converted. ``row``: the position in its batch of the vector at fault, if one is."""
+
+    def __init__(self, message: str, *, row: int | None = None) -> None:
+        super().__init__(message)
+        self.row = row
 
 
 class FilterError(RedisVecError, ValueError):

@@ -7,8 +7,9 @@ replies, a pause) and receives the reply; `SearchIndex` runs it with blocking ca
 `AsyncSearchIndex` with awaits. So the twins cannot drift apart, and everything that is not I/O
 stays testable without a server.
 
-Cluster safety: the data path sends only single-key commands (pipelined, non-transactional), so
-keys may live in any hash slot.
+Cluster safety: the data path touches one key per command, and a load one key per transaction
+(MULTI/EXEC, or a script on a cluster client: see `_IndexCore._write_commands`), so keys may live
+in any hash slot.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ def _translate(exc: redis.ResponseError, index: str, args: Sequence[Any] = ()) -
 def _denied_text(index: str, text: str) -> str:
     return (
         f"the Redis user may not do this on index {index!r}: NOPERM {text}. Grant the ACL user the "
-        "command (e.g. ACL SETUSER <user> +@write +@search ~<key prefix>*) or use another user"
+        "command (e.g. ACL SETUSER <user> +@write +@search +@transaction +@scripting "
+        "~<key prefix>*: loads run MULTI/EXEC, or EVAL on a cluster) or use another user"
     )
 
 
@@ -210,51 +212,104 @@ class _IndexCore(Generic[ClientT]):
             return False
         return True
 
+    @property
+    def _transactional(self) -> bool:
+        """Whether a load wraps each record's commands in MULTI/EXEC (one connection to one
+        endpoint) rather than in a script (a cluster client routes each command by its key, and
+        MULTI has none)."""
+        return not isinstance(self.client, _CLUSTERS)
+
     def _write_commands(
         self, batch: Sequence[PreparedRecord], ttl: int | None
     ) -> tuple[list[tuple[Any, ...]], list[int]]:
-        """Each record's commands, and how many each record has (a batch-wide command first is
-        not counted: `_failures` finds it by the difference)."""
-        commands: list[tuple[Any, ...]] = []
-        counts = []
+        """Each record's commands, and how many each record has.
+
+        An upsert replaces the whole record (stale fields and expiry included) and must never
+        leave it absent: a record is its old version or its new one whatever interrupts the load
+        (cancellation, a lost connection, a full server, a killed client). So each record's
+        UNLINK, HSET (or JSON.SET) and EXPIRE (or PERSIST) run as one MULTI/EXEC transaction:
+        all or nothing (a connection closed before the server has the whole transaction
+        discards it; a command refused while queueing, e.g. OOM under ``maxmemory``, discards
+        it), and no search runs in between. One transaction per record, not per batch: a
+        transaction's keys must share a hash slot on a sharded endpoint (Redis Enterprise, Azure
+        Managed Redis: CROSSSLOT otherwise), and a whole batch run at once would hold up every
+        concurrent query until it is indexed. A cluster client runs one script per record
+        instead (`_UPSERT_SCRIPT`), with the same guarantee.
+        """
         is_json = self.schema.storage == "json"
-        # An upsert replaces the whole record, stale fields included: UNLINK, then HSET. One
-        # multi-key UNLINK per batch where every key lives on one server (not a cluster) and the
-        # keys are distinct (a repeated id must be unlinked before each of its writes): a
-        # 5000-record load of 384-d vectors ran 20% slower with an UNLINK per record. UNLINK
-        # through execute_command: redis.asyncio's ClusterPipeline.unlink is a coroutine that
-        # splits keys by slot, so calling it on a pipeline silently queues nothing.
-        per_record_unlink = isinstance(self.client, _CLUSTERS) or len(
-            {r.key for r in batch}
-        ) != len(batch)
-        if not is_json and not per_record_unlink and batch:
-            commands.append(("UNLINK", *[r.key for r in batch]))
+        if not self._transactional:
+            return self._script_commands(batch, ttl, is_json), [1] * len(batch)
+        commands: list[tuple[Any, ...]] = []
+        multi, exec_ = ("MULTI",), ("EXEC",)
+        if is_json:
+            for record in batch:
+                key = record.key
+                commands += (
+                    multi,
+                    ("JSON.SET", key, "$", _json_dumps(record.payload)),
+                    # JSON.SET keeps the key, and so its expiry: the upsert replaces it
+                    ("PERSIST", key) if ttl is None else ("EXPIRE", key, ttl),
+                    exec_,
+                )
+            return commands, [4] * len(batch)
         for record in batch:
-            if is_json:
-                commands.append(("JSON.SET", record.key, "$", _json_dumps(record.payload)))
-                n = 1
+            key = record.key
+            write = ("HSET", key, *chain.from_iterable(record.payload.items()))
+            if ttl is None:
+                commands += (multi, ("UNLINK", key), write, exec_)
             else:
-                n = 1
-                if per_record_unlink:
-                    commands.append(("UNLINK", record.key))
-                    n = 2
-                commands.append(("HSET", record.key, *chain.from_iterable(record.payload.items())))
-            if ttl is not None:
-                commands.append(("EXPIRE", record.key, ttl))
-                n += 1
-            counts.append(n)
-        return commands, counts
+                commands += (multi, ("UNLINK", key), write, ("EXPIRE", key, ttl), exec_)
+        return commands, [4 if ttl is None else 5] * len(batch)
+
+    @staticmethod
+    def _script_commands(
+        batch: Sequence[PreparedRecord], ttl: int | None, is_json: bool
+    ) -> list[tuple[Any, ...]]:
+        """One EVAL per record (single-key, so a cluster routes it to the key's node). EVAL with
+        the script's text rather than EVALSHA: the server caches it by its digest, and a script
+        cache emptied by a restart cannot fail the load with NOSCRIPT."""
+        expiry = "" if ttl is None else str(ttl)
+        if is_json:
+            return [
+                ("EVAL", _UPSERT_SCRIPT, 1, r.key, expiry, "json", _json_dumps(r.payload))
+                for r in batch
+            ]
+        return [
+            ("EVAL", _UPSERT_SCRIPT, 1, r.key, expiry, "hash",
+             *chain.from_iterable(r.payload.items()))
+            for r in batch
+        ]  # fmt: skip
+
+    @staticmethod
+    def _transaction_outcome(replies: Sequence[Any]) -> tuple[BaseException | None, bool]:
+        """One record's transaction (the replies to MULTI, each queued command, EXEC): the error
+        that kept it from being written whole (None: written), and whether MULTI itself was
+        refused (an ACL user without @transaction: the commands then ran one by one, their
+        replies where the QUEUED would be).
+
+        EXEC refused (the transaction discarded: a command refused while queueing, for lack of
+        memory or permission): nothing was applied; the queued command's refusal is the cause
+        (rather than EXECABORT)."""
+        opened, queued, outcome = replies[0], replies[1:-1], replies[-1]
+        if isinstance(opened, BaseException):
+            return next((r for r in queued if isinstance(r, BaseException)), None), True
+        if isinstance(outcome, list):
+            return next((r for r in outcome if isinstance(r, BaseException)), None), False
+        return next((r for r in queued if isinstance(r, BaseException)), outcome), False
 
     def _stop_if_denied(
-        self, failed: list[tuple[str, BaseException]], written: list[str], rest: Sequence[Any]
+        self,
+        denied: BaseException | None,
+        failed: list[tuple[str, BaseException]],
+        written: list[str],
+        rest: Sequence[Any],
     ) -> None:
         """An ACL user without write permission has every record refused alike: stop at the first
         such batch (the rest are not sent) with an error that says so, not a per-record list."""
-        denied = _denied(failed)
-        if denied:
+        if denied is not None:
             pending = [r.id for b in rest for r in b]
             raise WriteDeniedError(
-                f"{_denied_text(self.name, str(denied[0]))}; {len(failed) + len(pending)} records "
+                f"{_denied_text(self.name, str(denied))}; {len(failed) + len(pending)} records "
                 f"were not written ({len(written)} were), the remaining batches were not sent",
                 failed_ids=[i for i, _ in failed] + pending,
                 errors=[e for _, e in failed],
@@ -265,14 +320,11 @@ class _IndexCore(Generic[ClientT]):
     def _failures(
         batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
     ) -> list[tuple[str, BaseException]]:
+        """The records a reply refused (each record's replies in turn: ``counts`` of them)."""
         if not any(isinstance(r, BaseException) for r in results):
             return []  # the common case, in one pass
-        # Replies to batch-wide commands come first; one that failed fails every record.
-        pos = len(results) - sum(counts)
-        shared = [r for r in results[:pos] if isinstance(r, BaseException)]
-        if shared:
-            return [(record.id, shared[0]) for record in batch]
         failed = []
+        pos = 0
         for record, n in zip(batch, counts):
             errors = [r for r in results[pos : pos + n] if isinstance(r, BaseException)]
             if errors:
@@ -335,6 +387,14 @@ class _IndexCore(Generic[ClientT]):
         return IndexInfo.from_reply(self.name, (yield _Call(("FT.INFO", self.name))))
 
     def _exists_op(self) -> Op[bool]:
+        # FT._LIST costs what a PING does; FT.INFO (the fallback where FT._LIST is refused) builds
+        # and parses the index's whole statistics. Stores check before each write.
+        try:
+            listed = yield _Call(("FT._LIST",))
+        except (redis.ResponseError, PermissionDeniedError, SearchUnavailableError):
+            pass
+        else:
+            return self.name in {n.decode() if isinstance(n, bytes) else str(n) for n in listed}
         try:
             yield _Call(("FT.INFO", self.name))
         except IndexNotFoundError:
@@ -457,26 +517,27 @@ class _IndexCore(Generic[ClientT]):
         # replies read. Nothing is sent after a batch is refused for lack of permission.
         unread: deque[tuple[Sequence[PreparedRecord], list[int]]] = deque()
         sent = 0
-        denied = False
+        denied: BaseException | None = None
         try:
             for batch in batches:
-                if denied:
+                if denied is not None:
                     break
                 commands, counts = self._write_commands(batch, ttl)
                 unread.append((batch, counts))
                 sent += 1
                 yield _Send(commands)
                 if len(unread) > 1:
-                    denied |= self._settle(*unread[0], (yield _Receive()), written, failed)
+                    denied = self._settle(*unread[0], (yield _Receive()), written, failed)
                     unread.popleft()
             while unread:
-                self._settle(*unread[0], (yield _Receive()), written, failed)
+                refused = self._settle(*unread[0], (yield _Receive()), written, failed)
+                denied = denied if denied is not None else refused
                 unread.popleft()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             in_flight = [r for b, _ in unread for r in b]  # sent, replies not read
             pending = [r.id for r in in_flight] + [r.id for b in batches[sent:] for r in b]
             raise self._load_error(failed, written, pending, exc, in_flight) from exc
-        self._stop_if_denied(failed, written, batches[sent:])
+        self._stop_if_denied(denied, failed, written, batches[sent:])
         if failed:
             raise self._load_error(failed, written, [])
         return [r.id for r in prepared]
@@ -488,14 +549,41 @@ class _IndexCore(Generic[ClientT]):
         results: Sequence[Any],
         written: list[str],
         failed: list[tuple[str, BaseException]],
-    ) -> bool:
+    ) -> BaseException | None:
         """Record a batch's outcome (a record refused by the server does not stop the others);
-        whether the batch was refused for lack of permission."""
-        batch_failed = self._failures(batch, counts, results)
+        the error that refused the batch for lack of permission, if one did."""
+        refused = None
+        batch_failed: list[tuple[str, BaseException]] = []
+        if self._transactional:
+            step = counts[0] if counts else 1  # every record of a batch has as many commands
+            if not all(  # the common case: every EXEC ran, and every command in it
+                type(done) is list and not any(isinstance(r, BaseException) for r in done)
+                for done in results[step - 1 :: step]
+            ):
+                batch_failed, refused = self._transaction_failures(batch, counts, results)
+        else:
+            batch_failed = self._failures(batch, counts, results)
         bad = {i for i, _ in batch_failed}
         written += [r.id for r in batch if r.id not in bad]
         failed += batch_failed
-        return bool(_denied(batch_failed))
+        denied = _denied(batch_failed)
+        return denied[0] if denied else refused  # a write refused says more than MULTI
+
+    def _transaction_failures(
+        self, batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
+    ) -> tuple[list[tuple[str, BaseException]], BaseException | None]:
+        """The records whose transaction did not write them, and the refusal of MULTI if any."""
+        batch_failed = []
+        refused = None
+        pos = 0
+        for record, n in zip(batch, counts):
+            error, multi_refused = self._transaction_outcome(results[pos : pos + n])
+            if error is not None:
+                batch_failed.append((record.id, error))
+            if multi_refused and refused is None:
+                refused = results[pos]
+            pos += n
+        return batch_failed, refused
 
     def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
         command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
@@ -557,6 +645,25 @@ def _clashes(ours: Sequence[str], others: Sequence[tuple[str, tuple[str, ...]]])
         for name, theirs in others
         if shared_key_spaces(ours, theirs)
     )
+
+
+# A cluster client's upsert of one record (see `_IndexCore._write_commands`): replace it whole,
+# with its expiry, atomically. KEYS[1]: the record's key; ARGV[1]: its TTL in seconds ("" for
+# none); ARGV[2]: "json" or "hash"; then the JSON document, or the HASH's field / value pairs.
+_UPSERT_SCRIPT = """
+if ARGV[2] == 'json' then
+  redis.call('JSON.SET', KEYS[1], '$', ARGV[3])
+else
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+end
+if ARGV[1] ~= '' then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+elseif ARGV[2] == 'json' then
+  redis.call('PERSIST', KEYS[1])
+end
+return 1
+"""
 
 
 def _denied(failed: list[tuple[str, BaseException]]) -> list[BaseException]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from redisvec.codec import naming_records
 from redisvec.connection import Connections
 from redisvec.errors import IndexNotFoundError, SchemaError, SchemaMismatchError
 from redisvec.index import AsyncSearchIndex, SearchIndex
@@ -137,6 +138,7 @@ class ManagedIndex:
         existing: IndexSchema | None,
         vectors: Sequence[Any] | None,
         sample: tuple[str, Mapping[str, Any]] | None = None,
+        ids: Sequence[str] = (),
     ) -> tuple[IndexSchema | None, IndexSchema | None]:
         """Given the index found on the server (None: none), the index to drop and the schema to
         create (either None: nothing to do); an existing index that stays is checked and used."""
@@ -151,7 +153,8 @@ class ManagedIndex:
         dims = self._dims(vectors)
         create = None if dims is None else self.plan(dims)
         if create is not None and vectors is not None:
-            codec_for(create, create.vector_field).to_array(vectors)
+            with naming_records(ids):
+                codec_for(create, create.vector_field).to_array(vectors)
         self._overwrite = False  # once, even when there was nothing to drop
         return existing, create
 
@@ -219,9 +222,47 @@ class ManagedIndex:
             layout = self.requested
         self.use(schema, layout)
 
+    def _lost(self) -> None:
+        """The index in use is gone from the server (dropped elsewhere, or a server restarted
+        without persistence): a write would store records nothing indexes. A store that may
+        create its index creates it again (the caller does); one opened on an existing index
+        raises instead."""
+        if self.existing_only:
+            raise IndexNotFoundError(
+                f"index {self.index_name!r} no longer exists on the server (dropped, or the "
+                "server restarted without persistence); nothing was written. This store was "
+                "opened on an existing index and does not create one: recreate the index, or "
+                "build the store with its settings so that it creates it"
+            )
+
     # -- sync and async twins ----------------------------------------------------------------------
 
-    def index(self, vectors: Sequence[Any] | None = None) -> SearchIndex | None:
+    def writable(self, vectors: Sequence[Any], ids: Sequence[str] = ()) -> SearchIndex:
+        """The index to write ``vectors`` (of the records ``ids``) into, checked to exist first:
+        one that vanished since it was opened is created again from its schema (which indexes
+        the records still stored under its prefix) or refused (see `_lost`), so that no write
+        goes unindexed. The check costs one round trip; an index dropped in the middle of a
+        write is not noticed."""
+        known = self.schema is not None  # else the first contact reads the server right now
+        index = self.index(vectors, ids)
+        assert index is not None  # given vectors, the first contact creates the index
+        if known and not index.exists():
+            self._lost()
+            index.create(exist_ok=True)
+        return index
+
+    async def awritable(self, vectors: Sequence[Any], ids: Sequence[str] = ()) -> AsyncSearchIndex:
+        known = self.schema is not None
+        index = await self.aindex(vectors, ids)
+        assert index is not None
+        if known and not await index.exists():
+            self._lost()
+            await index.create(exist_ok=True)
+        return index
+
+    def index(
+        self, vectors: Sequence[Any] | None = None, ids: Sequence[str] = ()
+    ) -> SearchIndex | None:
         """The index (opened, or created from ``dims`` or the first of ``vectors``), or None while
         it does not exist and cannot be created yet."""
         index = self._sync
@@ -238,7 +279,7 @@ class ManagedIndex:
             sample = None
             if existing is not None and needs_sample(existing):
                 sample = _sample(SearchIndex(existing, client))
-            drop, create = self._first_contact(existing, vectors, sample)
+            drop, create = self._first_contact(existing, vectors, sample, ids)
             if drop is not None:
                 SearchIndex(drop, client).drop(delete_documents=True)
             if create is not None:
@@ -252,7 +293,9 @@ class ManagedIndex:
         index = self._sync = SearchIndex(self.schema, self.connections.sync)
         return index
 
-    async def aindex(self, vectors: Sequence[Any] | None = None) -> AsyncSearchIndex | None:
+    async def aindex(
+        self, vectors: Sequence[Any] | None = None, ids: Sequence[str] = ()
+    ) -> AsyncSearchIndex | None:
         client = self.connections.async_  # the running event loop's own client
         index = self._async
         if index is not None and index.client is client:
@@ -266,7 +309,7 @@ class ManagedIndex:
             sample = None
             if existing is not None and needs_sample(existing):
                 sample = await _asample(AsyncSearchIndex(existing, client))
-            drop, create = self._first_contact(existing, vectors, sample)
+            drop, create = self._first_contact(existing, vectors, sample, ids)
             if drop is not None:
                 await AsyncSearchIndex(drop, client).drop(delete_documents=True)
             if create is not None:

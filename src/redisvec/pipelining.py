@@ -18,6 +18,7 @@ runs their batches as ordinary non-transactional pipelines instead (`redisvec.in
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
@@ -60,6 +61,19 @@ def _get_connection(pool: Any) -> Any:
         return pool.get_connection()
     except TypeError:
         return pool.get_connection("_")
+
+
+def _honour_cancellation() -> None:
+    """Raise the cancellation of the current task if an await below swallowed it.
+
+    redis-py writes with ``asyncio.wait_for(..., socket_timeout)``; before Python 3.12, a
+    ``wait_for`` cancelled just as the write completes returns normally and the cancellation is
+    lost (CPython gh-86296): a cancelled load would carry on to the end. A task whose cancellation
+    is still requested (``Task.cancelling``, Python 3.11+) stops at the next batch instead."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling():
+        raise asyncio.CancelledError
 
 
 class BatchWriter:
@@ -146,10 +160,12 @@ class AsyncBatchWriter:
         packed = self._pack(commands)
         self._unread.append((packed, len(commands)))
         await self._retrying(lambda: self._write(packed))
+        _honour_cancellation()
 
     async def receive(self) -> list[Any]:
         replies = await self._retrying(self._read_oldest)
         self._unread.popleft()
+        _honour_cancellation()
         return replies
 
     async def close(self) -> None:

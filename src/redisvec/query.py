@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from redisvec.codec import VectorCodec, VectorLike
 from redisvec.errors import SchemaError
 from redisvec.filters import DEFAULT_STOPWORDS, FilterExpression, is_stopword, text_terms
-from redisvec.schema import check_id_list, memo_put
+from redisvec.schema import check_id_list, json_path, memo_put
 
 if TYPE_CHECKING:
     from redisvec.schema import IndexSchema, VectorField
@@ -86,13 +86,19 @@ def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
 
 
 def codec_for(schema: IndexSchema, vector_field: VectorField) -> VectorCodec:
-    return _codec(vector_field.dims, vector_field.datatype, schema.name, vector_field.name)
+    return _codec(
+        vector_field.dims,
+        vector_field.datatype,
+        schema.name,
+        vector_field.name,
+        vector_field.distance_metric,
+    )
 
 
 @lru_cache(maxsize=256)
-def _codec(dims: int, datatype: str, index: str, field: str) -> VectorCodec:
+def _codec(dims: int, datatype: str, index: str, field: str, metric: str) -> VectorCodec:
     """Codecs are immutable: one per field, not one per query (building one checks its datatype)."""
-    return VectorCodec(dims, datatype, index, field)
+    return VectorCodec(dims, datatype, index, field, metric)
 
 
 def _return_args(
@@ -105,7 +111,8 @@ def _return_args(
     known = schema.fields_by_name
     for name in [*names, *extra]:
         if schema.storage == "json" and name not in known and name != DISTANCE_ALIAS:
-            tokens += [f"$.{name}" if not name.startswith("$") else name, "AS", name.lstrip("$.")]
+            path = name if name.startswith("$") else json_path(name)
+            tokens += [path, "AS", name.lstrip("$.")]
         else:
             tokens.append(name)
     return ["RETURN", len(tokens), *tokens]

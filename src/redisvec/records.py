@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from redisvec.codec import naming_records
 from redisvec.errors import SchemaError
 from redisvec.filters import to_tag_text
 from redisvec.query import codec_for
@@ -189,9 +190,10 @@ def prepare_records(
         present = [i for i, v in enumerate(values) if v is not None]
         codec = codec_for(schema, vf)
         batch = [values[i] for i in present]
-        encoded: Sequence[Any] = (
-            codec.to_json_batch(batch) if is_json else codec.encode_batch(batch)
-        )
+        with naming_records([id_list[i] for i in present]):
+            encoded: Sequence[Any] = (
+                codec.to_json_batch(batch) if is_json else codec.encode_batch(batch)
+            )
         column: list[Any] = [None] * count
         for position, item in zip(present, encoded):
             column[position] = item

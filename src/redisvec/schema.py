@@ -15,8 +15,10 @@ SVS-VAMANA needs Redis 8.2. They are accepted here; an older server rejects ``FT
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import os
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, fields, replace
@@ -449,7 +451,7 @@ class IndexSchema:
         f = self.field(name)
         if f.path is not None:
             return f.path
-        return f"$.{f.name}" if self.storage == "json" else f.name
+        return json_path(f.name) if self.storage == "json" else f.name
 
     @cached_property
     def vector_fields(self) -> tuple[VectorField, ...]:
@@ -510,8 +512,9 @@ class IndexSchema:
         Compared: storage, key prefixes (as on the wire), the vector field (name, dims, distance metric, datatype, algorithm) and each
         other field of this schema, or only those named in ``fields``: it must be indexed by
         ``other`` with the same type (``theirs`` is None when it is not indexed). A filter on a
-        field the index does not index would fail, or match nothing; options such as SORTABLE
-        are not compared (the server's FT.INFO does not report all of them).
+        field the index does not index would fail, or match nothing (so would one indexed at
+        another JSON path, e.g. ``$.source.url`` for a member named ``source.url``); options such
+        as SORTABLE are not compared (the server's FT.INFO does not report all of them).
         """
         out: list[tuple[str, object, object]] = []
 
@@ -538,6 +541,8 @@ class IndexSchema:
             found = other.fields_by_name.get(name)
             if found is None or found.type != mine.type:
                 out.append((f"metadata field {name!r}", mine.type, found and found.type))
+            elif self.storage == "json" == other.storage:  # another path: records not indexed
+                check(f"JSON path of {name!r}", self.field_path(name), other.field_path(name))
         return out
 
     def with_fields(self, *new: Field) -> IndexSchema:
@@ -733,11 +738,32 @@ def _field_from_dict(spec: Any) -> Field:
     return cls(name, **options)
 
 
+_DOT_NAME = re.compile(r"[A-Za-z0-9_]+")
+_LEGACY_DOT_NAME = re.compile(r"[A-Za-z0-9_-]+")  # also addressed right by ``$.name`` (checked)
+
+
+def json_path(name: str) -> str:
+    """The JSON path of the document's top-level member ``name``.
+
+    ``$.name`` where the server reads it as that member; bracket notation (``$["source.url"]``)
+    for any other name: written as ``$.source.url`` it would index another path (``source`` ->
+    ``url``), and a space, a quote or non-ASCII does not parse, so filters on such a field
+    would silently match nothing."""
+    if _DOT_NAME.fullmatch(name):
+        return f"$.{name}"
+    return "$[" + json.dumps(name, ensure_ascii=False) + "]"
+
+
 def _field_from_info(attr: Mapping[str, Any], storage: str) -> Field | None:
     name = str(attr["attribute"])
     identifier = str(attr.get("identifier", name))
-    default_path = f"$.{name}" if storage == "json" else name
-    path = None if identifier == default_path else identifier
+    if storage == "json":
+        default = identifier == json_path(name) or (
+            identifier == f"$.{name}" and _LEGACY_DOT_NAME.fullmatch(name) is not None
+        )
+    else:
+        default = identifier == name
+    path = None if default else identifier
     flags = {str(f).upper() for f in attr.get("flags", ())}
     kind = str(attr.get("type", "")).upper()
     common: dict[str, Any] = {"path": path, "index_missing": "INDEXMISSING" in flags}

@@ -360,8 +360,7 @@ class RedisVectorStore(VectorStore):
         vectors = self.embedding.embed_documents(texts)
         layout = self._managed.layout
         records, new_ids = self._records(texts, vectors, metadatas, ids)
-        index = self._managed.index(vectors)
-        assert index is not None
+        index = self._managed.writable(vectors, new_ids)
         if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
             records, new_ids = self._records(texts, vectors, metadatas, new_ids)
         return index.load(records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size)
@@ -383,8 +382,7 @@ class RedisVectorStore(VectorStore):
         vectors = await self.embedding.aembed_documents(texts)
         layout = self._managed.layout
         records, new_ids = self._records(texts, vectors, metadatas, ids)
-        index = await self._managed.aindex(vectors)
-        assert index is not None
+        index = await self._managed.awritable(vectors, new_ids)
         if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
             records, new_ids = self._records(texts, vectors, metadatas, new_ids)
         return await index.load(

@@ -310,8 +310,7 @@ class RedisVectorStore(BasePydanticVectorStore):
             return []
         layout = self._managed.layout
         records, ids, vectors = self._records(nodes)
-        index = self._managed.index(vectors)
-        assert index is not None
+        index = self._managed.writable(vectors, ids)
         if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
             records, ids, vectors = self._records(nodes)
         index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
@@ -322,8 +321,7 @@ class RedisVectorStore(BasePydanticVectorStore):
             return []
         layout = self._managed.layout
         records, ids, vectors = self._records(nodes)
-        index = await self._managed.aindex(vectors)
-        assert index is not None
+        index = await self._managed.awritable(vectors, ids)
         if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
             records, ids, vectors = self._records(nodes)
         await index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
