@@ -10,12 +10,14 @@ with their documents afterwards.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import redis
@@ -142,6 +144,29 @@ def test_site_builds_strict_with_every_page(site: Path) -> None:
     assert (site / "assets" / "benchmark-results.png").read_bytes() == (
         ROOT / "benchmarks" / "results.png"
     ).read_bytes()
+
+
+def _screenshot_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "docs_screenshot", DOCS / "_tools" / "screenshot.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_site_in_a_real_browser(site: Path, tmp_path: Path) -> None:
+    """Headless Chromium renders the home page and API pages; their DOM has the navigation and
+    highlighted code, and the PNGs are not blank (`make docs-screenshot` keeps them)."""
+    tool = _screenshot_tool()
+    chromium = tool.find_chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    shots = tool.render(site, tmp_path, chromium)
+    assert [s.page for s in shots] == list(tool.PAGES)
+    assert all(not s.problems for s in shots), [(s.page, s.problems) for s in shots]
 
 
 def test_readme_links_every_page() -> None:

@@ -15,14 +15,14 @@ EXTERNAL = {"benchmarks/results.png": "assets/benchmark-results.png"}
 
 def on_files(files: Files, config: Any) -> Files:
     for source, dest in EXTERNAL.items():
-        files.append(
-            File.generated(config, dest, abs_src_path=str(ROOT / source))
-        )
+        files.append(File.generated(config, dest, abs_src_path=str(ROOT / source)))
     return files
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
     depth = page.file.src_uri.count("/")
     for source, dest in EXTERNAL.items():
-        markdown = markdown.replace(f"]({'../' * (depth + 1)}{source})", f"]({'../' * depth}{dest})")
+        markdown = markdown.replace(
+            f"]({'../' * (depth + 1)}{source})", f"]({'../' * depth}{dest})"
+        )
     return markdown
