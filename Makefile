@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS := --extra langchain --extra llama-index --extra server --extra dev
+EXTRAS := --extra langchain --extra llama-index --extra server --extra docs --extra dev
 # The reviewed test environment (every package pinned; `make lock` refreshes it).
 LOCK := requirements/dev.txt
 # The same environment with every runtime dependency at the lowest version pyproject.toml allows.
@@ -11,7 +11,7 @@ LOWEST_LOCK := requirements/lowest.txt
 UV_PIN = $(shell grep -m1 '^uv==' $(LOCK))
 
 .PHONY: install lock lock-upgrade lock-check test test-lowest test-latest lint unit integration demo test-reliability \
-	bench clean
+	bench clean docs docs-screenshot
 
 # A venv synced to a lock: exactly the locked packages, nothing else, then redisvec itself.
 define synced_venv
@@ -50,8 +50,8 @@ lock-check: install
 	diff -u $(LOWEST_LOCK) $(VENV)/lock-check.txt
 
 lint: lock-check
-	$(BIN)/ruff check conftest.py src tests integration_tests examples benchmarks
-	$(BIN)/ruff format --check conftest.py src tests integration_tests examples benchmarks
+	$(BIN)/ruff check conftest.py src tests integration_tests examples benchmarks docs
+	$(BIN)/ruff format --check conftest.py src tests integration_tests examples benchmarks docs
 	$(BIN)/mypy
 
 unit: install
@@ -100,6 +100,16 @@ $(DEMO_VENV)/.installed: pyproject.toml
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/python examples/support_bot.py $(DEMO_ARGS)
 
+# The documentation site (mkdocs.yml, docs/*.md, the API reference from the docstrings) in site/,
+# strict: a broken link or reference fails. `make test` builds it too and runs every code block.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The built site in headless Chromium (Debian: apt-get install chromium): PNGs of the home page
+# and API pages in build/screenshots/, and a check that navigation and code blocks rendered.
+docs-screenshot: docs
+	$(BIN)/python docs/_tools/screenshot.py site build/screenshots
+
 # Side by side with raw redis-py and the official integrations (benchmarks/RESULTS.md). Creates
 # benchmarks/.venvs on first use (needs the package registry); BENCH_ARGS=--quick: a smoke test.
 BENCH_ARGS ?=
@@ -107,4 +117,4 @@ bench:
 	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) .venv-lowest .venv-latest .mypy_cache .ruff_cache .pytest_cache
+	rm -rf site $(VENV) $(DEMO_VENV) .venv-lowest .venv-latest .mypy_cache .ruff_cache .pytest_cache

@@ -11,8 +11,8 @@ tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 ROOT = Path(__file__).resolve().parent.parent
 # Extras that are not part of what a user installs redisvec with: the test tools (locked in
-# requirements/dev.txt) and the demo's model stack.
-NOT_RUNTIME = {"dev", "demo"}
+# requirements/dev.txt), the demo's model stack and the documentation tools.
+NOT_RUNTIME = {"dev", "demo", "docs"}
 
 
 def _name(requirement: str) -> str:
