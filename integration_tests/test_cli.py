@@ -103,7 +103,7 @@ def made(redis_url: str, names: Any, tmp_path: Path) -> tuple[str, list[dict[str
 def test_help_and_version() -> None:
     done = run(None, "--help")
     assert done.returncode == 0
-    for command in ("index", "load", "search", "stats", "server"):
+    for command in ("index", "load", "search", "stats", "server", "alter", "migrate"):
         assert command in done.stdout
     import redisvec
 
@@ -333,3 +333,61 @@ def test_bad_url_scheme() -> None:
     assert done.returncode != 0
     assert "pw12345" not in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
+
+
+# -- alter / migrate -------------------------------------------------------------------------------
+
+
+def test_alter_adds_a_field_from_the_metadata_copy(
+    redis_url: str, names: Any, client: redis.Redis
+) -> None:
+    from redisvec import SearchIndex, Tag
+    from redisvec.layout import DocumentLayout
+
+    layout = DocumentLayout()
+    schema = layout.build_schema(index_name=names.index, dims=4, key_prefix=names.prefix)
+    index = SearchIndex(schema, client)
+    index.create()
+    metas = [{"team": ["red", "blue"][i % 2]} if i % 3 else {} for i in range(60)]
+    vectors = np.random.default_rng(1).normal(size=(60, 4)).tolist()
+    index.load(layout.to_records([f"t{i}" for i in range(60)], vectors, metas),
+               ids=[str(i) for i in range(60)])  # fmt: skip
+
+    plan = as_json(redis_url, "alter", names.index, "--add-field", "team:tag", "--dry-run")
+    assert plan["add_fields"] == ["team"] and plan["dry_run"] is True
+    assert "team" not in SearchIndex.from_existing(client, names.index).schema.fields_by_name
+
+    done = as_json(redis_url, "alter", names.index, "-a", "team:tag")
+    assert done["backfilled"] == sum(1 for m in metas if m)
+    opened = SearchIndex.from_existing(client, names.index)
+    got = {opened.schema.id_from_key(k) for b in opened.iter_keys(Tag("team") == "red") for k in b}
+    assert got == {str(i) for i, m in enumerate(metas) if m.get("team") == "red"}
+    message = failed(run(redis_url, "alter", names.index, "-a", "badspec"))
+    assert "NAME:TYPE" in message
+
+
+def test_migrate_datatype_behind_an_alias(redis_url: str, made: Any, names: Any) -> None:
+    name, records = made
+    plan = as_json(redis_url, "migrate", name, "--datatype", "float16", "--dry-run")
+    assert plan["new_version"] == f"{name}__v2" and plan["dry_run"] is True
+    assert as_json(redis_url, "index", "info", name)["alias_of"] is None
+    done = as_json(redis_url, "migrate", name, "--datatype", "float16")
+    assert done["copied"] == len(records)
+    info = as_json(redis_url, "index", "info", name)
+    assert info["alias_of"] == f"{name}__v2" and info["num_docs"] == len(records)
+    vector = next(f for f in info["schema"]["fields"] if f["name"] == "v")
+    assert vector["attrs"]["datatype"] == "float16"
+    got = as_json(redis_url, "search", name, "-f", "@genre:{noir}", "-k", "1000")
+    assert {h["id"] for h in got["hits"]} == {r["id"] for r in records if r["genre"] == "noir"}
+    # destroy through the alias removes the version and its documents
+    ok(redis_url, "index", "destroy", name, "--yes")
+    listed = {row["name"] for row in as_json(redis_url, "index", "list")}
+    assert f"{name}__v2" not in listed
+
+
+def test_migrate_refuses_a_dims_change(redis_url: str, made: Any, tmp_path: Path) -> None:
+    name, _ = made
+    path = tmp_path / "s.yaml"
+    path.write_text(schema_yaml(name, "x", dims=8))
+    message = failed(run(redis_url, "migrate", name, "--schema", str(path), "--dry-run"))
+    assert "new embeddings" in message

@@ -13,7 +13,9 @@ one line on stderr and exit status 1 (2 for bad usage), never a traceback.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -22,14 +24,16 @@ import click
 import redis
 
 import redisvec
+from redisvec import evolve
 from redisvec._resp import normalize_info
 from redisvec.cli.files import FileError, count_records, iter_records, read_schema_file, read_vector
 from redisvec.cli.output import err, out, print_json, print_pairs, print_table
 from redisvec.connection import ConnectionConfig, SyncClient, mask_url, ping
 from redisvec.errors import IndexNotFoundError, RedisVecError
 from redisvec.index import IndexInfo, SearchIndex
+from redisvec.layout import metadata_fields
 from redisvec.query import FilterQuery, VectorQuery
-from redisvec.schema import IndexSchema
+from redisvec.schema import Field, IndexSchema
 
 __all__ = ["cli", "main"]
 
@@ -480,6 +484,97 @@ def search(
         for h in hits
     ]
     print_table(head, rows, title=f"{len(hits)} of {result.total} matches")
+
+
+# -- schema evolution (redisvec.evolve) ----------------------------------------------------------
+
+
+def _field_spec(text: str) -> Field:
+    name, sep, kind = text.partition(":")
+    if not sep or not name or not kind:
+        raise click.BadParameter(f"{text!r}: give NAME:TYPE, e.g. genre:tag or year:numeric")
+    return metadata_fields([{"name": name, "type": kind}])[0]
+
+
+def _run_plan(obj: Context, the_plan: evolve.Plan, dry_run: bool, as_json: bool) -> None:
+    if dry_run or the_plan.empty:
+        if as_json:
+            print_json({**the_plan.as_dict(), "dry_run": dry_run})
+        else:
+            for line in the_plan.describe():
+                out.print(line, markup=False, highlight=False)
+        return
+    from rich.progress import Progress
+
+    total = SearchIndex(the_plan.current, obj.client).info().num_docs
+    with Progress(console=err, disable=as_json) as progress:
+        task = progress.add_task(f"evolving {the_plan.name}", total=total or None)
+        done = evolve.apply(obj.client, the_plan, progress=lambda n: progress.advance(task, n))
+    if as_json:
+        print_json({**the_plan.as_dict(), **done})
+    else:
+        for line in the_plan.describe():
+            out.print(f"done: {line}", markup=False, highlight=False)
+        extra = {k: v for k, v in done.items() if k not in ("index", "changed")}
+        out.print(json.dumps(extra), markup=False, highlight=False)
+
+
+@cli.command()
+@_index_name
+@click.option(
+    "-a", "--add-field", "add", multiple=True, required=True, help="NAME:TYPE (tag, text, ...)."
+)
+@click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+@_json_option
+@pass_context
+@_fail_cleanly
+def alter(obj: Context, name: str, add: Sequence[str], dry_run: bool, as_json: bool) -> None:
+    """Add fields to a live index (FT.ALTER) and backfill them from each document's stored
+    metadata, without re-embedding. Tags split on \\x1f and missing values are indexed, as
+    metadata_schema fields of the adapters."""
+    fields = [_field_spec(a) for a in add]
+    _, current = evolve.resolve(obj.client, name)
+    the_plan = evolve.plan(obj.client, name, current.with_fields(*fields))
+    _run_plan(obj, the_plan, dry_run, as_json)
+
+
+@cli.command()
+@_index_name
+@click.option("--schema", "schema_file", type=click.Path(dir_okay=False), help="Target schema.")
+@click.option("--datatype", default=None, help="New vector datatype, e.g. float16.")
+@click.option("--algorithm", default=None, help="New vector algorithm: flat or hnsw.")
+@click.option("--distance-metric", default=None, help="New distance metric.")
+@click.option("--prefix", default=None, help="New key prefix (documents are copied).")
+@click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+@_json_option
+@pass_context
+@_fail_cleanly
+def migrate(
+    obj: Context,
+    name: str,
+    schema_file: str | None,
+    datatype: str | None,
+    algorithm: str | None,
+    distance_metric: str | None,
+    prefix: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Change what FT.ALTER cannot (vector datatype, algorithm, metric, prefix, field types):
+    build a new index version beside the live one, then switch NAME to it atomically (an alias),
+    so queries keep working throughout. Fields only added are added with FT.ALTER instead."""
+    _, current = evolve.resolve(obj.client, name)
+    target = read_schema_file(schema_file) if schema_file else current
+    vector = {"datatype": datatype, "algorithm": algorithm, "distance_metric": distance_metric}
+    changes: dict[str, Any] = {k: v for k, v in vector.items() if v is not None}
+    if changes:
+        vf = target.vector_field
+        target = target.with_fields(dataclasses.replace(vf, **changes))
+    if prefix is not None:
+        target = dataclasses.replace(target, prefixes=(prefix,))
+    if target is current:
+        raise click.UsageError("nothing to change: give --schema or a new setting")
+    _run_plan(obj, evolve.plan(obj.client, name, target), dry_run, as_json)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
