@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS := --extra langchain --extra llama-index --extra server --extra docs --extra dev
+EXTRAS := --extra langchain --extra llama-index --extra server --extra cli --extra docs --extra dev
 # The reviewed test environment (every package pinned; `make lock` refreshes it).
 LOCK := requirements/dev.txt
 # The same environment with every runtime dependency at the lowest version pyproject.toml allows.

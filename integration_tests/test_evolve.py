@@ -1,0 +1,334 @@
+"""Schema evolution without re-embedding (`redisvec.evolve`), against the real server.
+
+Ground truth is plain Python / numpy over the data the test generated: which documents carry a
+metadata value, and exact nearest neighbours.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+import redis
+from _langchain_support import TableEmbeddings  # type: ignore[import-not-found]
+
+from redisvec import SearchIndex, Tag, VectorQuery, evolve
+from redisvec.langchain import RedisVectorStore
+from redisvec.layout import metadata_fields
+
+N = 10_000
+DIMS = 16
+GENRES = ["drama", "comedy", "noir", "sci fi, classic", "a|b"]
+
+
+class CountingEmbeddings(TableEmbeddings):
+    """Counts calls; after `freeze` any call fails the test."""
+
+    def __init__(self, table: Any) -> None:
+        super().__init__(table)
+        self.calls = 0
+        self.frozen = False
+
+    def freeze(self) -> None:
+        self.frozen = True
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        assert not self.frozen, "embed_documents called after the initial add"
+        self.calls += 1
+        return super().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        assert not self.frozen, "embed_query called after the initial add"
+        self.calls += 1
+        return super().embed_query(text)
+
+
+def _corpus(n: int, seed: int = 0) -> tuple[list[str], np.ndarray, list[dict[str, Any]]]:
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, DIMS)).astype(np.float32)
+    texts = [f"document number {i}" for i in range(n)]
+    metadatas: list[dict[str, Any]] = []
+    for i in range(n):
+        meta: dict[str, Any] = {"n": i}
+        if i % 7:  # some documents have no genre at all
+            meta["genre"] = GENRES[i % len(GENRES)]
+        if i % 11 == 0:
+            meta["genre"] = [GENRES[0], GENRES[3]]  # a list: two tags
+        metadatas.append(meta)
+    return texts, vectors, metadatas
+
+
+def _expected(metadatas: list[dict[str, Any]], genre: str) -> set[str]:
+    out = set()
+    for i, meta in enumerate(metadatas):
+        value = meta.get("genre")
+        values = value if isinstance(value, list) else [value]
+        if genre in values:
+            out.add(str(i))
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[list[str], np.ndarray, list[dict[str, Any]]]:
+    return _corpus(N)
+
+
+def _langchain_store(redis_url: str, names: Any, corpus: Any) -> tuple[Any, CountingEmbeddings]:
+    texts, vectors, metadatas = corpus
+    embeddings = CountingEmbeddings(dict(zip(texts, vectors.tolist())))
+    store = RedisVectorStore(
+        embeddings,
+        index_name=names.index,
+        redis_url=redis_url,
+        key_prefix=names.prefix,
+        metadata_schema=[{"name": "n", "type": "numeric"}],  # genre is NOT declared
+    )
+    store.add_texts(texts, metadatas, ids=[str(i) for i in range(len(texts))])
+    embeddings.freeze()
+    return store, embeddings
+
+
+def test_add_tag_field_to_a_langchain_index_without_reembedding(
+    redis_url: str, names: Any, corpus: Any, client: redis.Redis
+) -> None:
+    _texts, vectors, metadatas = corpus
+    store, embeddings = _langchain_store(redis_url, names, corpus)
+    calls = embeddings.calls
+
+    # Before: the field is not in the index.
+    with pytest.raises(Exception, match="genre"):
+        store.similarity_search_by_vector(vectors[0].tolist(), k=3, filter=Tag("genre") == "noir")
+
+    [genre] = metadata_fields([{"name": "genre", "type": "tag"}])
+    the_plan = evolve.plan(client, names.index, store.index.schema.with_fields(genre))
+    assert [f.name for f in the_plan.add] == ["genre"] and not the_plan.needs_rebuild
+    written = evolve.add_fields(client, names.index, [genre])
+    assert written == sum(1 for m in metadatas if m.get("genre"))
+
+    reopened = RedisVectorStore.from_existing_index(
+        embeddings, index_name=names.index, redis_url=redis_url
+    )
+    index = reopened.index
+    for value in GENRES:
+        expected = _expected(metadatas, value)
+        got = {
+            index.schema.id_from_key(k)
+            for batch in index.iter_keys(Tag("genre") == value)
+            for k in batch
+        }
+        assert got == expected, value
+    # Through the LangChain adapter: a filtered KNN over every document.
+    noir = _expected(metadatas, "noir")
+    docs = reopened.similarity_search_by_vector(
+        vectors[0].tolist(), k=len(noir) + 10, filter=Tag("genre") == "noir"
+    )
+    assert {d.id for d in docs} == noir
+    # Documents without the field: "missing" filters work (INDEXMISSING).
+    missing = {str(i) for i, m in enumerate(metadatas) if not m.get("genre")}
+    assert index.count(Tag("genre").is_missing()) == len(missing)
+    # The metadata the adapter returns is still exactly what was stored, vectors untouched.
+    fetched = reopened.get_by_ids(["11", "12"])
+    assert [d.metadata for d in fetched] == [metadatas[11], metadatas[12]]
+    raw = client.hget(f"{names.prefix}12", "embedding")
+    assert np.array_equal(np.frombuffer(raw, dtype=np.float32), vectors[12])
+    assert embeddings.calls == calls
+
+
+def test_add_field_dry_run_writes_nothing(redis_url: str, names: Any, client: redis.Redis) -> None:
+    texts, vectors, metadatas = _corpus(50, seed=1)
+    store, _ = _langchain_store(redis_url, names, (texts, vectors, metadatas))
+    before = SearchIndex.from_existing(client, names.index).schema
+    [genre] = metadata_fields([{"name": "genre", "type": "tag"}])
+    the_plan = evolve.plan(client, names.index, store.index.schema.with_fields(genre))
+    assert any("genre" in line for line in the_plan.describe())
+    assert SearchIndex.from_existing(client, names.index).schema == before
+    assert client.hget(f"{names.prefix}1", "genre") is None
+
+
+def test_add_field_on_json_storage(redis_url: str, names: Any, client: redis.Redis) -> None:
+    texts, vectors, metadatas = _corpus(300, seed=2)
+    embeddings = CountingEmbeddings(dict(zip(texts, vectors.tolist())))
+    store = RedisVectorStore(
+        embeddings, index_name=names.index, redis_url=redis_url, key_prefix=names.prefix,
+        storage_type="json",
+    )  # fmt: skip
+    store.add_texts(texts, metadatas, ids=[str(i) for i in range(len(texts))])
+    embeddings.freeze()
+    [genre] = metadata_fields([{"name": "genre", "type": "tag"}])
+    evolve.add_fields(client, names.index, [genre])
+    index = SearchIndex.from_existing(client, names.index)
+    for value in GENRES:
+        got = {
+            index.schema.id_from_key(k) for b in index.iter_keys(Tag("genre") == value) for k in b
+        }
+        assert got == _expected(metadatas, value), value
+
+
+# -- rebuild behind an alias ----------------------------------------------------------------------
+
+
+def _recall_at_10(index: SearchIndex, vectors: np.ndarray, queries: np.ndarray) -> float:
+    normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    hits = 0
+    for q in queries:
+        truth = np.argsort(-(normed @ (q / np.linalg.norm(q))))[:10]
+        got = index.search(VectorQuery(q, k=10))
+        hits += len({str(i) for i in truth} & {h.id for h in got.hits})
+    return hits / (10 * len(queries))
+
+
+def test_rebuild_float32_to_float16_behind_an_alias_under_queries(
+    redis_url: str, names: Any, client: redis.Redis
+) -> None:
+    n = 5000
+    texts, vectors, metadatas = _corpus(n, seed=4)
+    store, embeddings = _langchain_store(redis_url, names, (texts, vectors, metadatas))
+    schema = store.index.schema
+    target = schema.with_fields(replace(schema.vector_field, datatype="float16"))
+    the_plan = evolve.plan(client, names.index, target)
+    assert the_plan.needs_rebuild and the_plan.rewrite_vectors
+    rng = np.random.default_rng(9)
+    queries = rng.normal(size=(50, DIMS)).astype(np.float32)
+    recall_before = _recall_at_10(store.index, vectors, queries)
+
+    failures: list[BaseException] = []
+    empties: list[int] = []
+    done = threading.Event()
+    count = [0]
+
+    retried = [0]
+
+    def hammer() -> None:
+        # A client that encodes query vectors in the index's datatype: after the switch its
+        # float32 blob no longer fits, and it re-reads the schema once (what a client must do
+        # across a datatype change; the adapters are reopened instead).
+        with redis.Redis.from_url(redis_url) as own:
+            dtype: Any = np.float32
+            i = 0
+            while not done.is_set():
+                for attempt in (0, 1):
+                    try:
+                        reply = own.execute_command(
+                            "FT.SEARCH", names.index, "*=>[KNN 10 @embedding $v]",
+                            "PARAMS", 2, "v", queries[i % 50].astype(dtype).tobytes(),
+                            "LIMIT", 0, 10, "NOCONTENT", "DIALECT", 2,
+                        )  # fmt: skip
+                    except redis.ResponseError as exc:
+                        if attempt == 0 and "blob size" in str(exc):
+                            retried[0] += 1
+                            now = SearchIndex.from_existing(own, names.index).schema
+                            dtype = (
+                                np.float16 if now.vector_field.datatype == "float16" else np.float32
+                            )
+                            continue
+                        failures.append(exc)
+                        break
+                    except redis.RedisError as exc:
+                        failures.append(exc)
+                        break
+                    total = reply[b"total_results"] if isinstance(reply, dict) else reply[0]
+                    if int(total) == 0:
+                        empties.append(i)
+                    break
+                i += 1
+                count[0] = i
+
+    thread = threading.Thread(target=hammer, daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    try:
+        report = evolve.rebuild(client, the_plan)
+        time.sleep(0.2)
+    finally:
+        done.set()
+        thread.join(30)
+    assert count[0] > 10
+    assert failures == [] and empties == []
+    assert retried[0] == 1  # once, at the switch
+    assert report.num_docs == n and report.copied == n
+    # After the switch: the name is an alias of the float16 version, the old copies are gone.
+    opened = SearchIndex.from_existing(client, names.index)
+    assert opened.schema.vector_field.datatype == "float16"
+    assert names.index.encode() not in client.execute_command("FT._LIST")
+    assert not list(client.scan_iter(match=f"{names.prefix}*"))
+    recall = _recall_at_10(opened, vectors, queries)
+    print(
+        f"\nrecall@10 (HNSW, default EF_RUNTIME, {n} docs, {DIMS}-d): float32 {recall_before:.3f}"
+        f" -> float16 {recall:.3f}"
+    )
+    assert recall >= recall_before - 0.03
+    # The adapters read through the alias: ids and metadata as before.
+    reopened = RedisVectorStore.from_existing_index(
+        embeddings, index_name=names.index, redis_url=redis_url
+    )
+    [doc] = reopened.similarity_search_by_vector(vectors[123].tolist(), k=1)
+    assert doc.id == "123" and doc.metadata == metadatas[123]
+    # A second rebuild goes through FT.ALIASUPDATE.
+    hnsw_to_flat = opened.schema.with_fields(replace(opened.schema.vector_field, algorithm="flat"))
+    second = evolve.rebuild(client, evolve.plan(client, names.index, hnsw_to_flat))
+    assert second.copied == 0 and second.new_index == f"{names.index}__v3"
+    assert SearchIndex.from_existing(client, names.index).count() == n
+    _drop_versions(client, names.index)
+
+
+def _drop_versions(client: redis.Redis, name: str) -> None:
+    for raw in client.execute_command("FT._LIST"):
+        if raw.decode().startswith(name):
+            client.execute_command("FT.DROPINDEX", raw, "DD")
+
+
+def test_dims_change_is_refused(redis_url: str, names: Any, client: redis.Redis) -> None:
+    store, _ = _langchain_store(redis_url, names, _corpus(20, seed=5))
+    schema = store.index.schema
+    target = schema.with_fields(replace(schema.vector_field, dims=DIMS * 2))
+    with pytest.raises(ValueError, match="new embeddings"):
+        evolve.plan(client, names.index, target)
+
+
+# -- metadata updates -----------------------------------------------------------------------------
+
+
+def test_update_metadata_by_ids_and_by_filter(
+    redis_url: str, names: Any, client: redis.Redis
+) -> None:
+    texts, vectors, metadatas = _corpus(400, seed=6)
+    embeddings = CountingEmbeddings(dict(zip(texts, vectors.tolist())))
+    store = RedisVectorStore(
+        embeddings, index_name=names.index, redis_url=redis_url, key_prefix=names.prefix,
+        metadata_schema=[{"name": "n", "type": "numeric"}, {"name": "genre", "type": "tag"}],
+    )  # fmt: skip
+    store.add_texts(texts, metadatas, ids=[str(i) for i in range(len(texts))])
+    embeddings.freeze()
+    index = store.index
+    expected = [dict(m) for m in metadatas]
+
+    assert evolve.update_metadata(index, ["1", "2", "missing"], {"genre": "western", "x": 1}) == 2
+    for i in (1, 2):
+        expected[i].update({"genre": "western", "x": 1})
+    # by filter: every noir document loses its genre and gets a flag
+    matched = evolve.update_where(index, Tag("genre") == "noir", {"genre": None, "flag": True})
+    noir = [i for i, m in enumerate(metadatas) if i not in (1, 2) and "noir" in _as_list(m)]
+    assert matched == len(noir)
+    for i in noir:
+        expected[i].pop("genre", None)
+        expected[i]["flag"] = True
+
+    for value in [*GENRES, "western"]:
+        got = {
+            index.schema.id_from_key(k) for b in index.iter_keys(Tag("genre") == value) for k in b
+        }
+        want = {str(i) for i, m in enumerate(expected) if value in _as_list(m)}
+        assert got == want, value
+    fetched = store.get_by_ids([str(i) for i in range(len(texts))])
+    assert [d.metadata for d in fetched] == expected
+    raw = client.hget(f"{names.prefix}2", "embedding")
+    assert np.array_equal(np.frombuffer(raw, dtype=np.float32), vectors[2])
+
+
+def _as_list(meta: dict[str, Any]) -> list[Any]:
+    value = meta.get("genre")
+    return value if isinstance(value, list) else [value]
