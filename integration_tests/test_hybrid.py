@@ -38,7 +38,9 @@ def _corpus(n: int = 80, seed: int = 7) -> tuple[list[str], list[dict[str, Any]]
         words = rng.choice(WORDS, size=int(rng.integers(2, 7)))
         records.append(
             {
-                "body": " ".join(words),
+                # "pad" words: every body its own length, so no two BM25 scores tie (the server
+                # orders equal scores arbitrarily, and the ground truth compares ranks)
+                "body": " ".join(words) + " pad" * i,
                 "color": "red" if i % 3 == 0 else "blue",
                 "n": i,
                 "v": vectors[i],
