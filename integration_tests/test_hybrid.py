@@ -8,6 +8,7 @@ independently of `redisvec.fusion`.
 from __future__ import annotations
 
 import asyncio
+import time
 import warnings
 from typing import Any
 
@@ -70,6 +71,11 @@ def loaded(
     index.create()
     ids, records, vectors = _corpus()
     index.load(records, ids=ids)
+    # FT.CREATE's initial scan may still run: BM25 scores of documents written meanwhile were
+    # seen to change from query to query until it ends
+    deadline = time.monotonic() + 30
+    while index.info().indexing and time.monotonic() < deadline:
+        time.sleep(0.02)
     return index, ids, records, vectors
 
 

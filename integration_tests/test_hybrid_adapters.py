@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import uuid
 from typing import Any
 
@@ -43,6 +44,16 @@ def _data(seed: int) -> tuple[list[str], np.ndarray, list[str], dict[str, np.nda
     return texts, vectors, [f"c{i % 2}" for i in range(N)], queries
 
 
+def _settled(index: Any) -> None:
+    """Wait for the index's initial scan (started by FT.CREATE) to end: while it runs, BM25
+    scores of the documents written meanwhile were seen to differ from query to query."""
+    deadline = time.monotonic() + 30
+    while index.info().indexing and time.monotonic() < deadline:
+        time.sleep(0.02)
+    info = index.info()
+    assert (info.num_docs, info.indexing) == (N, False)
+
+
 def knn(vectors: np.ndarray, q: np.ndarray, keep: list[int], k: int) -> list[int]:
     v = vectors[keep].astype(np.float32).astype(np.float64)
     d = 1 - v @ q / (np.linalg.norm(v, axis=1) * np.linalg.norm(q))
@@ -73,6 +84,7 @@ def lc(redis_url: str) -> Any:
         metadata_schema=[{"name": "cat", "type": "tag"}],
     )
     store.add_texts(texts, [{"cat": c} for c in cats], ids=[f"t{i}" for i in range(N)])
+    _settled(store.index)
     yield store, texts, vectors, cats, queries
     with redis.Redis.from_url(redis_url) as client:
         client.execute_command("FT.DROPINDEX", f"test_hyl_{tag}", "DD")
@@ -161,8 +173,7 @@ def li(redis_url: str) -> Any:
             for i, c in enumerate(cats)
         ]
     )
-    info = store._managed.index().info()
-    assert (info.num_docs, info.indexing) == (N, False)
+    _settled(store._managed.index())
     yield store, vectors, queries
     with redis.Redis.from_url(redis_url) as client:
         client.execute_command("FT.DROPINDEX", f"test_hyi_{tag}", "DD")
