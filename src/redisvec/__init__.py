@@ -15,6 +15,7 @@ from redisvec.errors import (
     BatchWriteError,
     ConnectionFailedError,
     FilterError,
+    HybridFallbackWarning,
     IndexNotFoundError,
     KeySpaceError,
     QueryTimeoutError,
@@ -28,6 +29,7 @@ from redisvec.errors import (
     VectorError,
 )
 from redisvec.filters import ALL, FilterExpression, Geo, Num, Tag, Text
+from redisvec.hybrid import HybridHit, HybridQuery, HybridResult
 from redisvec.index import AsyncSearchIndex, IndexInfo, SearchIndex
 from redisvec.layout import DocumentLayout, StoredDocument
 from redisvec.query import CountQuery, FilterQuery, RangeQuery, TextQuery, VectorQuery
@@ -57,6 +59,10 @@ __all__ = [
     "Geo",
     "GeoField",
     "Hit",
+    "HybridFallbackWarning",
+    "HybridHit",
+    "HybridQuery",
+    "HybridResult",
     "IndexInfo",
     "IndexNotFoundError",
     "KeySpaceError",

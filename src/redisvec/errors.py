@@ -14,6 +14,7 @@ __all__ = [
     "BatchWriteError",
     "ConnectionFailedError",
     "FilterError",
+    "HybridFallbackWarning",
     "IndexNotFoundError",
     "KeySpaceError",
     "PermissionDeniedError",
@@ -91,6 +92,11 @@ class ResultLimitError(RedisVecError, redis.exceptions.ResponseError, ValueError
 
     Also the ``redis.exceptions.ResponseError`` the server's refusal was before.
     """
+
+
+class HybridFallbackWarning(UserWarning):
+    """A hybrid query ran another way than asked: its text had no word to search for (it ran
+    as a vector search), or the server refused ``FT.HYBRID`` (it ran as two pipelined legs)."""
 
 
 class SearchUnavailableError(RedisVecError):

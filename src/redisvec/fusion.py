@@ -1,10 +1,13 @@
-"""Hybrid search: fuse a vector ranking and a full-text ranking into one, weighted by ``alpha``.
+"""Hybrid search: fuse a vector ranking and a full-text ranking into one.
 
-The server (search 2.10) has no hybrid command (``FT.HYBRID`` needs Redis 8.4 and is documented as
-unsupported on Redis Enterprise / Cloud), so both adapters run a KNN query and a BM25 text query
-and fuse the two lists here, the same way.
+Two ways, both plain functions over the two legs' ranked lists (`redisvec.hybrid` runs the legs):
 
-Relative score fusion: each side's score is put on [0, 1] and the two are mixed linearly,
+Reciprocal rank fusion (`rrf`, the default of `redisvec.hybrid.HybridQuery`): each list adds
+``1 / (constant + rank)`` (rank 1 is the best) to the score of each id it holds. Only ranks count,
+so the two legs' incomparable scores need no scaling; ``constant`` (60 in the RRF paper and in the
+server's ``FT.HYBRID``) damps the advantage of the very first places.
+
+Relative score fusion (`fuse_scores`): each side's score is put on [0, 1] and mixed linearly,
 
     fused = alpha * vector + (1 - alpha) * text
 
@@ -22,7 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["fuse_scores"]
+__all__ = ["RRF_CONSTANT", "fuse_scores", "rrf"]
+
+#: The RRF constant of the paper (Cormack et al., 2009) and of the server's ``FT.HYBRID``.
+RRF_CONSTANT = 60
 
 
 def fuse_scores(
@@ -51,3 +57,26 @@ def fuse_scores(
     position = {i: n for n, i in enumerate(order)}
     fused.sort(key=lambda pair: (-pair[1], position[pair[0]]))
     return fused if k is None else fused[: max(k, 0)]
+
+
+def rrf(
+    vector: Sequence[str],
+    text: Sequence[str],
+    *,
+    constant: float = RRF_CONSTANT,
+    k: int | None = None,
+) -> list[tuple[str, float]]:
+    """Two rankings of ids, best first -> the best ``k`` ``[(id, fused)]`` by reciprocal rank fusion.
+
+    ``fused = sum over the lists holding the id of 1 / (constant + rank)``, rank counted from 1.
+    Ties keep the order of first appearance (vector hits first), as in `fuse_scores`.
+    """
+    if isinstance(constant, bool) or not isinstance(constant, (int, float)) or not constant >= 0:
+        raise ValueError(f"the RRF constant must be a number >= 0 (usually 60), got {constant!r}")
+    fused: dict[str, float] = {}
+    for ranking in (vector, text):
+        for rank, i in enumerate(ranking, 1):
+            fused[i] = fused.get(i, 0.0) + 1.0 / (constant + rank)
+    position = {i: n for n, i in enumerate(fused)}
+    ordered = sorted(fused.items(), key=lambda pair: (-pair[1], position[pair[0]]))
+    return ordered if k is None else ordered[: max(k, 0)]

@@ -40,15 +40,24 @@ from redisvec.connection import (
 )
 from redisvec.errors import (
     BatchWriteError,
+    HybridFallbackWarning,
     IndexNotFoundError,
     KeySpaceError,
     PermissionDeniedError,
+    RedisVecError,
     ResultLimitError,
     SchemaMismatchError,
     SearchUnavailableError,
     WriteDeniedError,
 )
 from redisvec.filters import FilterExpression
+from redisvec.hybrid import (
+    HybridQuery,
+    HybridResult,
+    fuse_legs,
+    parse_hybrid_reply,
+    warn_no_terms,
+)
 from redisvec.pipelining import AsyncBatchWriter, BatchWriter
 from redisvec.query import CountQuery, FilterQuery, Query, codec_for
 from redisvec.records import PreparedRecord, chunks, prepare_records
@@ -596,6 +605,53 @@ class _IndexCore(Generic[ClientT]):
             deleted += sum(int(n) for n in (yield _Pipeline([("UNLINK", k) for k in batch])))
         return deleted
 
+    _ft_hybrid: bool | None = None  # whether the server runs FT.HYBRID (None: not tried yet)
+
+    def _hybrid_op(self, query: HybridQuery) -> Op[HybridResult]:
+        """FT.HYBRID where the server has it and the query fits it, else both legs in one
+        pipeline, fused here (`redisvec.hybrid`)."""
+        native = None
+        if query.method == "native" or (query.method == "auto" and self._ft_hybrid is not False):
+            native = query.native_args(self.schema)
+            if native is None and query.method == "native":
+                raise ValueError(
+                    "method='native': FT.HYBRID cannot run this hybrid query (it takes RRF "
+                    "fusion, one window for both legs, no ids, and text with a word to search "
+                    "for); use method='auto'"
+                )
+        if native is not None:
+            try:
+                reply = yield _Call(("FT.HYBRID", *native))
+            except (SearchUnavailableError, redis.ResponseError) as exc:
+                if query.method == "native" or (
+                    isinstance(exc, RedisVecError) and not isinstance(exc, SearchUnavailableError)
+                ):
+                    raise
+                self._ft_hybrid = False
+                if not isinstance(exc, SearchUnavailableError):  # it has it, and refused
+                    warnings.warn(
+                        f"index {self.name!r}: the server refused FT.HYBRID ({exc}); hybrid "
+                        "queries run as two pipelined searches from now on",
+                        HybridFallbackWarning,
+                        stacklevel=4,
+                    )
+            else:
+                self._ft_hybrid = True
+                return parse_hybrid_reply(reply, self.schema)
+        vector, text = query.legs(self.schema)
+        if text is None:
+            warn_no_terms(query.text)
+            reply = yield self._search_call(vector)
+            return fuse_legs(query, self.schema, self._parse(vector, reply), None)
+        commands = [self._search_call(vector).args, self._search_call(text).args]
+        try:
+            replies = yield _Pipeline(commands)
+        except redis.ResponseError as exc:
+            raise _translate(exc, self.name, commands[1]) from exc
+        return fuse_legs(
+            query, self.schema, self._parse(vector, replies[0]), self._parse(text, replies[1])
+        )
+
     def _search_call(self, query: Query) -> _Call:
         # One command, no operation generator to drive: search is the hot path (~3 us a query).
         return _Call(("FT.SEARCH", *query.to_args(self.schema)))
@@ -826,6 +882,10 @@ class SearchIndex(_IndexCore[SyncClient]):
     def search(self, query: Query) -> SearchResult:
         return self._parse(query, self._perform(self._search_call(query)))
 
+    def hybrid_search(self, query: HybridQuery) -> HybridResult:
+        """BM25 and vector search fused into one ranking (see `redisvec.hybrid`)."""
+        return self._run(self._hybrid_op(query))
+
     def iter_keys(self, filter: Filter = None, *, batch_size: int = 1000) -> Iterator[list[str]]:
         """Every key matching ``filter``, a batch at a time, with a server-side cursor: unlike
         ``LIMIT`` paging it is not capped by the server's MAXSEARCHRESULTS."""
@@ -971,6 +1031,9 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
 
     async def search(self, query: Query) -> SearchResult:
         return self._parse(query, await self._perform(self._search_call(query)))
+
+    async def hybrid_search(self, query: HybridQuery) -> HybridResult:
+        return await self._run(self._hybrid_op(query))
 
     async def iter_keys(
         self, filter: Filter = None, *, batch_size: int = 1000

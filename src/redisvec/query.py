@@ -360,29 +360,15 @@ class TextQuery:
         k = positive_int("k", self.k)
         if not isinstance(self.text, str):
             raise ValueError(f"a text query takes a string, got {self.text!r}")
-        words = text_terms(self.text)
-        if not words:
+        if not text_terms(self.text):
             raise ValueError(f"text query {self.text!r} has no words to search for")
-        stop = stopwords_of(schema)
-        terms = list(dict.fromkeys(w for w in words if not is_stopword(w, stop)))
+        terms = search_terms(self.text, schema)
         if not terms:
             raise ValueError(
                 f"text query {self.text!r} has only stopwords, which the index leaves out of "
                 "the text, so nothing can match: search for other words"
             )
-        if self.text_field is not None:
-            fld = schema.field(self.text_field)
-            if fld.type != "text":
-                raise SchemaError(f"field {self.text_field!r} is a {fld.type} field, not text")
-            searched = [fld]
-        else:
-            searched = [f for f in schema.fields if f.type == "text"]
-        # The server expands a query word to its stem even on a NOSTEM field (search 2.10:
-        # "cancers" also finds "cancer"); quoted, a word is matched as written.
-        if searched and all(getattr(f, "no_stem", False) for f in searched):
-            terms = [f'"{t}"' for t in terms]
-        union = " | ".join(terms)  # text_terms leaves nothing that needs escaping
-        match = f"({union})" if self.text_field is None else f"@{self.text_field}:({union})"
+        match = text_match(terms, self.text_field, schema)
         where = _render_filter(self.filter, schema)
         query = match if where == "*" else f"{match} ({where})"
         extra = _extras(schema.vector_field, True, distance=False) if self.return_vector else []
@@ -396,6 +382,31 @@ class TextQuery:
             "LIMIT", 0, k,
             "DIALECT", DIALECT,
         ]  # fmt: skip
+
+
+def search_terms(text: str, schema: IndexSchema) -> list[str]:
+    """The words of ``text`` a text query searches for, each once: split where the server splits
+    indexed text, without the index's stopwords (empty: nothing can match)."""
+    stop = stopwords_of(schema)
+    return list(dict.fromkeys(w for w in text_terms(text) if not is_stopword(w, stop)))
+
+
+def text_match(terms: Sequence[str], text_field: str | None, schema: IndexSchema) -> str:
+    """The query clause matching any of ``terms`` (from `search_terms`) in ``text_field`` (None:
+    every text field), as `TextQuery` sends it."""
+    if text_field is not None:
+        fld = schema.field(text_field)
+        if fld.type != "text":
+            raise SchemaError(f"field {text_field!r} is a {fld.type} field, not text")
+        searched = [fld]
+    else:
+        searched = [f for f in schema.fields if f.type == "text"]
+    # The server expands a query word to its stem even on a NOSTEM field (search 2.10:
+    # "cancers" also finds "cancer"); quoted, a word is matched as written.
+    if searched and all(getattr(f, "no_stem", False) for f in searched):
+        terms = [f'"{t}"' for t in terms]
+    union = " | ".join(terms)  # text_terms leaves nothing that needs escaping
+    return f"({union})" if text_field is None else f"@{text_field}:({union})"
 
 
 Query: TypeAlias = VectorQuery | RangeQuery | FilterQuery | CountQuery | TextQuery

@@ -20,18 +20,23 @@ the first embedding when ``dims`` is not given. Until then reads find nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.vectorstores import VectorStore
+from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
 from redisvec._pydantic import assemble, same_model
 from redisvec.connection import AsyncClient, ConnectionConfig, SyncClient, clients_from
 from redisvec.errors import IndexNotFoundError
 from redisvec.filters import FilterExpression, value_key
+from redisvec.hybrid import HybridQuery, HybridResult
 from redisvec.index import SearchIndex
 from redisvec.langchain.filters import from_dict
 from redisvec.layout import DocumentLayout, metadata_fields
@@ -42,7 +47,7 @@ from redisvec.query import RangeQuery, VectorQuery
 from redisvec.results import SearchResult, distance_to_similarity
 from redisvec.schema import Field, IndexSchema, VectorField, check_id_list, memo_put
 
-__all__ = ["RedisVectorStore"]
+__all__ = ["RedisVectorStore", "RedisVectorStoreRetriever"]
 
 #: ``filter=``: a LangChain dict (escaped), a redisvec `FilterExpression` (escaped), or a str,
 #: which is RAW Redis query syntax sent unescaped: never build one from user input.
@@ -599,6 +604,87 @@ class RedisVectorStore(VectorStore):
         scored = await self.asimilarity_search_with_score_by_vector(embedding, k, filter, **kwargs)
         return [d for d, _ in scored]
 
+    # -- hybrid: BM25 + vector -----------------------------------------------------------------
+
+    def _hybrid(
+        self,
+        query: str,
+        vector: Sequence[float],
+        k: int,
+        flt: Filter,
+        options: Mapping[str, Any],
+    ) -> HybridQuery:
+        unknown = sorted(set(options) - _HYBRID_OPTIONS)
+        if unknown:
+            raise TypeError(
+                f"RedisVectorStore.hybrid_search() got unexpected keyword argument(s) {unknown}; "
+                f"it takes {sorted(_HYBRID_OPTIONS)}"
+            )
+        layout = self._managed.layout
+        return HybridQuery(
+            query,
+            vector,
+            k=k,
+            filter=self._filter(flt),
+            text_field=layout.text_field,
+            vector_field=layout.vector_field,
+            return_fields=layout.return_fields,
+            **options,
+        )
+
+    def _fused(self, result: HybridResult) -> list[tuple[Document, float]]:
+        read = self._managed.layout.text_and_metadata
+        return [(_document(h.id, *read(h.fields)), h.score or 0.0) for h in result.hits]
+
+    def hybrid_search_with_scores(
+        self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """``query`` by keywords (BM25) and by meaning (vector), fused into one ranking: the best
+        ``k`` documents with their fused score (higher is better).
+
+        Keyword options (all pass through ``as_retriever(search_type="hybrid",
+        search_kwargs=...)``): ``fusion`` ``"rrf"`` (default: reciprocal rank fusion) or
+        ``"linear"`` (``alpha * vector similarity + (1 - alpha) * BM25 / best BM25``), ``alpha``
+        (linear; 1: vector only, 0: keywords only), ``rrf_constant`` (60), ``vector_k`` /
+        ``text_k`` (candidates from each side, default ``max(k, 20)``), ``ef_runtime``. The
+        filter applies to both sides. A query with no searchable word (only stopwords) runs as
+        a vector search, with a `HybridFallbackWarning`. See `redisvec.hybrid`."""
+        index = self._managed.index()
+        if index is None:
+            self._hybrid(query, [], k, None, kwargs)  # bad options are refused all the same
+            return []
+        vector = self.embedding.embed_query(query)
+        return self._fused(index.hybrid_search(self._hybrid(query, vector, k, filter, kwargs)))
+
+    async def ahybrid_search_with_scores(
+        self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        index = await self._managed.aindex()
+        if index is None:
+            self._hybrid(query, [], k, None, kwargs)
+            return []
+        vector = await self.embedding.aembed_query(query)
+        hybrid = self._hybrid(query, vector, k, filter, kwargs)
+        return self._fused(await index.hybrid_search(hybrid))
+
+    def hybrid_search(
+        self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[Document]:
+        """`hybrid_search_with_scores` without the scores."""
+        return [d for d, _ in self.hybrid_search_with_scores(query, k, filter, **kwargs)]
+
+    async def ahybrid_search(
+        self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
+    ) -> list[Document]:
+        scored = await self.ahybrid_search_with_scores(query, k, filter, **kwargs)
+        return [d for d, _ in scored]
+
+    def as_retriever(self, **kwargs: Any) -> RedisVectorStoreRetriever:
+        """LangChain's retriever, plus ``search_type="hybrid"`` (`hybrid_search`; its options
+        in ``search_kwargs``)."""
+        tags = kwargs.pop("tags", None) or [*self._get_retriever_tags()]
+        return RedisVectorStoreRetriever(vectorstore=self, tags=tags, **kwargs)
+
     # -- maximal marginal relevance --------------------------------------------------------------
 
     def _mmr(self, result: SearchResult, k: int, lambda_mult: float) -> list[Document]:
@@ -696,6 +782,37 @@ class RedisVectorStore(VectorStore):
         return await self.amax_marginal_relevance_search_by_vector(
             vector, k, fetch_k, lambda_mult, filter, **kwargs
         )
+
+
+_HYBRID_OPTIONS = frozenset(
+    {"fusion", "alpha", "rrf_constant", "vector_k", "text_k", "ef_runtime", "method"}
+)
+
+
+class RedisVectorStoreRetriever(VectorStoreRetriever):
+    """`VectorStoreRetriever` with one more search type, ``"hybrid"``: keywords and vectors
+    fused (`RedisVectorStore.hybrid_search`, ``search_kwargs`` passed to it)."""
+
+    allowed_search_types: ClassVar[Collection[str]] = (
+        *VectorStoreRetriever.allowed_search_types,
+        "hybrid",
+    )
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        if self.search_type == "hybrid":
+            store: RedisVectorStore = self.vectorstore  # type: ignore[assignment]
+            return store.hybrid_search(query, **(self.search_kwargs | kwargs))
+        return super()._get_relevant_documents(query, run_manager=run_manager, **kwargs)
+
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        if self.search_type == "hybrid":
+            store: RedisVectorStore = self.vectorstore  # type: ignore[assignment]
+            return await store.ahybrid_search(query, **(self.search_kwargs | kwargs))
+        return await super()._aget_relevant_documents(query, run_manager=run_manager, **kwargs)
 
 
 def _document(id: str, text: str, metadata: Any) -> Document:

@@ -13,7 +13,7 @@ or async methods comes first.
 Similarities are higher-is-closer: vector modes report
 `redisvec.results.distance_to_similarity` (cosine / ip: ``1 - distance`` clipped to [0, 1];
 l2: ``1 / (1 + euclidean distance)``), TEXT_SEARCH the BM25 score, HYBRID the fused score of
-`redisvec.fusion.fuse_scores`.
+the core's `redisvec.hybrid.HybridQuery` (linear with ``alpha`` by default, RRF on request).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from llama_index.core.vector_stores.types import (
 
 from redisvec.connection import AsyncClient, ConnectionConfig, Connections, SyncClient
 from redisvec.filters import FilterExpression, Tag
-from redisvec.fusion import fuse_scores
+from redisvec.hybrid import HybridQuery
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.layout import DocumentLayout, StoredDocument, check_doc_id, metadata_fields
 from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
@@ -52,7 +52,15 @@ __all__ = ["RedisVectorStore"]
 Mode = VectorStoreQueryMode
 SUPPORTED_MODES = (Mode.DEFAULT, Mode.MMR, Mode.TEXT_SEARCH, Mode.HYBRID)
 _QUERY_OPTIONS = frozenset(
-    {"distance_threshold", "epsilon", "mmr_prefetch_k", "mmr_prefetch_factor", "ef_runtime"}
+    {
+        "distance_threshold",
+        "epsilon",
+        "mmr_prefetch_k",
+        "mmr_prefetch_factor",
+        "ef_runtime",
+        "fusion",
+        "rrf_constant",
+    }
 )
 _FETCH_BATCH = 1000
 
@@ -79,7 +87,7 @@ class _Plan:
     metric: str = "cosine"
     empty: bool = False
     lambda_mult: float = 0.5
-    alpha: float = 0.5
+    hybrid: HybridQuery | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -523,7 +531,10 @@ class RedisVectorStore(BasePydanticVectorStore):
         metric = schema.fields_by_name.get(layout.vector_field)
         plan = _Plan(mode, queries, k, layout, getattr(metric, "distance_metric", "cosine"))
 
-        if mode in (Mode.DEFAULT, Mode.MMR, Mode.HYBRID):
+        if mode == Mode.HYBRID:
+            plan.hybrid = self._hybrid(query, options, where, ids, k)
+            return plan
+        if mode in (Mode.DEFAULT, Mode.MMR):
             if query.query_embedding is None:
                 raise ValueError(f"query mode {mode.value!r} needs query.query_embedding")
             fetch_k = k
@@ -565,26 +576,62 @@ class RedisVectorStore(BasePydanticVectorStore):
                     ids=ids,
                 )
             queries.append(vq)
-        if mode in (Mode.TEXT_SEARCH, Mode.HYBRID):
+        if mode == Mode.TEXT_SEARCH:
             if not query.query_str or not query.query_str.strip():
                 raise ValueError(
                     f"query mode {mode.value!r} needs query.query_str (the words to search)"
                 )
-            text_k = (query.sparse_top_k or k) if mode == Mode.HYBRID else k
+            plan.k = positive_int("sparse_top_k", query.sparse_top_k or k)
             queries.append(
                 TextQuery(
                     query.query_str,
-                    k=text_k,
+                    k=plan.k,
                     text_field=layout.text_field,
                     filter=where,
                     return_fields=fields,
                     ids=ids,
                 )
             )
-        if mode == Mode.HYBRID:
-            plan.alpha = 0.5 if query.alpha is None else float(query.alpha)
-            plan.k = query.hybrid_top_k or k
         return plan
+
+    def _hybrid(
+        self,
+        query: VectorStoreQuery,
+        options: Mapping[str, Any],
+        where: FilterExpression | None,
+        ids: list[str] | None,
+        k: int,
+    ) -> HybridQuery:
+        """HYBRID: the core's `HybridQuery`. LlamaIndex's conventions: ``alpha`` weighs the
+        vector side (0: BM25 only, 1: vector only; default 0.5) with linear fusion unless the
+        ``fusion="rrf"`` option says otherwise; ``similarity_top_k`` vector candidates,
+        ``sparse_top_k`` text candidates (default: similarity_top_k), ``hybrid_top_k`` results
+        (default: similarity_top_k). Without words to search for it runs as a vector search
+        (`HybridFallbackWarning`)."""
+        if query.query_embedding is None:
+            raise ValueError("query mode 'hybrid' needs query.query_embedding")
+        if options.get("distance_threshold") is not None or options.get("epsilon") is not None:
+            raise ValueError(
+                "distance_threshold / epsilon do not apply to HYBRID queries (their vector side "
+                "is a KNN search; use ef_runtime)"
+            )
+        layout = self._managed.layout
+        return HybridQuery(
+            query.query_str,
+            query.query_embedding,
+            k=positive_int("hybrid_top_k", query.hybrid_top_k or k),
+            filter=where,
+            fusion=options.get("fusion", "linear"),
+            alpha=0.5 if query.alpha is None else float(query.alpha),
+            rrf_constant=options.get("rrf_constant", 60),
+            vector_k=k,
+            text_k=positive_int("sparse_top_k", query.sparse_top_k or k),
+            text_field=layout.text_field,
+            vector_field=query.embedding_field or layout.vector_field,
+            return_fields=layout.return_fields,
+            ef_runtime=options.get("ef_runtime"),
+            ids=ids,
+        )
 
     @staticmethod
     def _docs(plan: _Plan, result: SearchResult) -> list[StoredDocument]:
@@ -612,19 +659,10 @@ class RedisVectorStore(BasePydanticVectorStore):
             scored = [
                 (plan.layout.from_fields(h.id, h.fields), h.score or 0.0) for h in results[0].hits
             ]
-        else:  # HYBRID
-            vector_docs = docs_of(plan, results[0])
-            text_docs = [
-                (plan.layout.from_fields(h.id, h.fields), h.score or 0.0) for h in results[1].hits
+        else:  # HYBRID: one fused result
+            scored = [
+                (plan.layout.from_fields(h.id, h.fields), h.score or 0.0) for h in results[0].hits
             ]
-            by_id = {d.id: d for d, _ in text_docs} | {d.id: d for d in vector_docs}
-            fused = fuse_scores(
-                [(d.id, d.similarity or 0.0) for d in vector_docs],
-                [(d.id, s) for d, s in text_docs],
-                alpha=plan.alpha,
-                k=plan.k,
-            )
-            scored = [(by_id[i], s) for i, s in fused]
         return VectorStoreQueryResult(
             nodes=[to_node(d) for d, _ in scored],
             similarities=[float(s) for _, s in scored],
@@ -638,7 +676,9 @@ class RedisVectorStore(BasePydanticVectorStore):
         are approximate and can miss records within the threshold; a larger epsilon, server
         default 0.01, explores further and finds more of the true range, at some cost in speed;
         FLAT is exact), ``mmr_prefetch_k`` / ``mmr_prefetch_factor`` (MMR candidates, default
-        4 x top k), ``ef_runtime`` (HNSW, KNN)."""
+        4 x top k), ``ef_runtime`` (HNSW, KNN), ``fusion`` (HYBRID: ``"linear"``, the default,
+        weighs by ``query.alpha``; ``"rrf"``: reciprocal rank fusion) and ``rrf_constant``.
+        TEXT_SEARCH returns ``sparse_top_k`` hits (default ``similarity_top_k``)."""
         self._check_query(query, kwargs)
         index = self._managed.index()
         if index is None:
@@ -646,6 +686,8 @@ class RedisVectorStore(BasePydanticVectorStore):
         plan = self._plan(query, kwargs, index.schema)
         if plan.empty:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+        if plan.hybrid is not None:
+            return self._finish(plan, [index.hybrid_search(plan.hybrid)])
         return self._finish(plan, [index.search(q) for q in plan.queries])
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
@@ -656,4 +698,6 @@ class RedisVectorStore(BasePydanticVectorStore):
         plan = self._plan(query, kwargs, index.schema)
         if plan.empty:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+        if plan.hybrid is not None:
+            return self._finish(plan, [await index.hybrid_search(plan.hybrid)])
         return self._finish(plan, [await index.search(q) for q in plan.queries])
