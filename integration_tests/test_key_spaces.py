@@ -83,6 +83,11 @@ async def test_a_string_where_ids_are_expected_is_refused_and_nothing_changes(
     for coro in (lc.adelete("12"), lc.aget_by_ids("12")):
         with pytest.raises(TypeError, match=r"pass \['12'\]"):
             await coro
+    # texts given as one string would be one document per character
+    with pytest.raises(TypeError, match=r"^texts must be a list of texts.*pass \[text\]"):
+        lc.add_texts("12", ids=["x"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^texts must be a list of texts"):
+        await lc.aadd_texts("12")  # type: ignore[arg-type]
     core = SearchIndex.from_existing(client, names.index)
     for call in (lambda: core.delete("12"), lambda: core.fetch("12")):  # type: ignore[arg-type]
         with pytest.raises(TypeError, match=r"ids must be a list of ids"):

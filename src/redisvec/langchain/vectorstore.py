@@ -359,6 +359,8 @@ class RedisVectorStore(VectorStore):
         """Embed and upsert ``texts``; returns their ids (given, or generated). A document with an
         existing id is replaced. ``ttl`` (seconds) makes the documents expire."""
         _no_extra("add_texts", kwargs)
+        if isinstance(texts, (str, bytes)):  # would be stored one character per document
+            raise TypeError(f"texts must be a list of texts, got the string {texts!r}; pass [text]")
         texts = list(texts)
         if not texts:
             return []
@@ -381,6 +383,8 @@ class RedisVectorStore(VectorStore):
         **kwargs: Any,
     ) -> list[str]:
         _no_extra("aadd_texts", kwargs)
+        if isinstance(texts, (str, bytes)):  # would be stored one character per document
+            raise TypeError(f"texts must be a list of texts, got the string {texts!r}; pass [text]")
         texts = list(texts)
         if not texts:
             return []
