@@ -109,6 +109,9 @@ class IndexInfo:
 
 
 _LIMIT_EXCEEDED = re.compile(r"LIMIT exceeds maximum of (\d+)", re.IGNORECASE)
+# The query vector's byte size is not the index's: the index behind the name (an alias) was
+# rebuilt with another datatype since this SearchIndex read its schema (`redisvec.evolve`).
+_VECTOR_SIZE_CHANGED = re.compile(r"blob size .* does not match", re.IGNORECASE)
 
 
 def _translate(exc: redis.ResponseError, index: str, args: Sequence[Any] = ()) -> Exception:
@@ -198,6 +201,21 @@ class _IndexCore(Generic[ClientT]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.schema.name!r} prefix={self.schema.key_prefix!r}>"
+
+    @property
+    def _sep(self) -> str:
+        return self.schema.key_separator
+
+    def _adopt(self, fresh: IndexSchema) -> bool:
+        """Take the schema the server now has behind this name when only the vector encoding
+        changed (a rebuild behind an alias: datatype), so that queries go on working across the
+        switch; anything else is a real mismatch, left to the caller's error."""
+        old, new = self.schema.vector_fields, fresh.vector_fields
+        same_vectors = [(v.name, v.dims) for v in old] == [(v.name, v.dims) for v in new]
+        if fresh == self.schema or not same_vectors:
+            return False
+        self.schema = fresh
+        return True
 
     def _mismatch(self, existing: IndexSchema) -> SchemaMismatchError | None:
         diffs = self.schema.differences(existing)
@@ -880,6 +898,14 @@ class SearchIndex(_IndexCore[SyncClient]):
         return self.search(CountQuery(filter)).total
 
     def search(self, query: Query) -> SearchResult:
+        try:
+            return self._parse(query, self._perform(self._search_call(query)))
+        except redis.ResponseError as exc:
+            if not _VECTOR_SIZE_CHANGED.search(str(exc)):
+                raise
+            fresh = IndexSchema.from_existing(self.client, self.name, key_separator=self._sep)
+            if not self._adopt(fresh):
+                raise
         return self._parse(query, self._perform(self._search_call(query)))
 
     def hybrid_search(self, query: HybridQuery) -> HybridResult:
@@ -1030,6 +1056,14 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         return (await self.search(CountQuery(filter))).total
 
     async def search(self, query: Query) -> SearchResult:
+        try:
+            return self._parse(query, await self._perform(self._search_call(query)))
+        except redis.ResponseError as exc:
+            if not _VECTOR_SIZE_CHANGED.search(str(exc)):
+                raise
+            fresh = await IndexSchema.afrom_existing(self.client, self.name, key_separator=self._sep)
+            if not self._adopt(fresh):
+                raise
         return self._parse(query, await self._perform(self._search_call(query)))
 
     async def hybrid_search(self, query: HybridQuery) -> HybridResult:
