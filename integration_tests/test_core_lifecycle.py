@@ -104,6 +104,7 @@ def test_create_exists_info_drop(client: redis.Redis, names: Any, storage: str) 
     assert index.exists()
     assert names.index.encode() in client.execute_command("FT._LIST")
     index.load([rec(i) for i in range(5)], ids=[str(i) for i in range(5)])
+    _wait_indexed(index, 5)  # FT.CREATE's own scan may still be running on a busy server
     info = index.info()
     assert (info.name, info.num_docs, info.indexing, info.percent_indexed) == (
         names.index, 5, False, 1.0,
@@ -466,3 +467,22 @@ def test_iter_keys_beyond_maxsearchresults(
         assert index.clear() == 60
         assert index.count() == 0
         index.drop()
+
+
+@pytest.mark.parametrize("datatype", ["float16", "float32"])
+def test_fetch_decodes_a_vector_whose_bytes_are_valid_utf8(
+    client: redis.Redis, names: Any, datatype: str
+) -> None:
+    # float16 0.5 is b"\x00\x38" and float32 0.0 is four NULs: both are valid UTF-8 text, which a
+    # generic HGETALL decoder would have returned as a str instead of a vector.
+    index = SearchIndex(make_schema(names, datatype=datatype, metric="l2"), client)
+    index.create()
+    try:
+        vector = [0.5, 0.0, 0.5, 0.0]
+        assert np.frombuffer(np.asarray(vector, dtype=datatype).tobytes(), np.uint8).max() < 0x80
+        index.load([{**rec(0), "v": vector}], ids=["a"])
+        (got,) = index.fetch(["a"])
+        assert got is not None and isinstance(got["v"], np.ndarray)
+        assert got["v"].tolist() == vector and got["body"] == "doc 0"
+    finally:
+        index.drop(delete_documents=True)

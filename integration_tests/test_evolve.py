@@ -266,6 +266,43 @@ def _drop_versions(client: redis.Redis, name: str) -> None:
             client.execute_command("FT.DROPINDEX", raw, "DD")
 
 
+def test_writes_made_during_a_copying_rebuild_are_not_lost(
+    redis_url: str, names: Any, client: redis.Redis
+) -> None:
+    # 1,200 documents are copied in batches of 500; after the first batch (already copied), a
+    # writer changes two copied documents, deletes one and adds a new one under the old prefix.
+    texts, vectors, metadatas = _corpus(1200, seed=6)
+    store, _ = _langchain_store(redis_url, names, (texts, vectors, metadatas))
+    schema = store.index.schema
+    target = schema.with_fields(replace(schema.vector_field, datatype="float16"))
+    the_plan = evolve.plan(client, names.index, target)
+    changed = {"3": [0.5] * DIMS, "7": [-0.25] * DIMS, "new-1": [1.0] + [0.0] * (DIMS - 1)}
+    table = {f"edited {i}": v for i, v in changed.items()}
+    writer = RedisVectorStore(TableEmbeddings(table), index_name=names.index, redis_url=redis_url)
+    batches = [0]
+
+    def progress(done: int) -> None:
+        batches[0] += 1
+        if batches[0] == 1:
+            ids = list(changed)
+            writer.add_texts(list(table), [{"n": -1, "genre": "edited"}] * len(ids), ids=ids)
+            writer.delete(["11"])
+
+    report = evolve.rebuild(client, the_plan, batch_size=500, progress=progress)
+    assert batches[0] == 3
+    after = SearchIndex.from_existing(client, names.index)
+    expected_ids = {str(i) for i in range(1200)} - {"11"} | set(changed)
+    assert report.num_docs == len(expected_ids)
+    got = after.fetch(sorted(expected_ids))
+    assert all(r is not None for r in got)
+    stored = {i: r for i, r in zip(sorted(expected_ids), got, strict=True)}
+    for i, vec in changed.items():  # the edited versions, re-encoded to float16
+        assert stored[i]["text"] == f"edited {i}"
+        assert np.allclose(stored[i]["embedding"], np.asarray(vec, dtype=np.float16), atol=1e-3)
+    assert stored["0"]["text"] == texts[0]
+    assert not list(client.scan_iter(match=f"{names.prefix}*"))  # every old copy is gone
+
+
 def test_dims_change_is_refused(redis_url: str, names: Any, client: redis.Redis) -> None:
     store, _ = _langchain_store(redis_url, names, _corpus(20, seed=5))
     schema = store.index.schema

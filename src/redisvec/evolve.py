@@ -16,7 +16,10 @@ command line's ``--dry-run``):
   or half-built index. Where the stored bytes must change (a HASH vector's datatype), documents are
   copied under a new prefix (the old index cannot index the new bytes, and stays complete until
   the switch), then the old copies are deleted; otherwise the new version indexes the same keys.
-  Writes made to the old version during a rebuild are not carried over: pause writers.
+  A document written under the old prefix while it was being copied (changed since its copy, or
+  new) is copied again after the switch before its old key goes, so no write made during the
+  rebuild is lost; a write in the instant between that last read and the delete still can be:
+  pause writers for a datatype change if you cannot afford even that.
 - **Update metadata** (`update_metadata`, `update_where`): merge changes into each document's
   metadata JSON and rewrite the indexed copies of the changed keys in the same command, vectors
   untouched.
@@ -26,6 +29,7 @@ A dimension change needs new embeddings and is refused with that reason.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -394,11 +398,14 @@ def rebuild(
             "the live one) and run again"
         )
     old_info = normalize_info(client.execute_command("FT.INFO", old_physical))  # type: ignore[no-untyped-call]
-    copied_keys: list[str] = []
+    copied: dict[str, bytes] = {}  # old key -> what its copy was made from
     new_index.create(exist_ok=False, allow_shared_prefix=True)
     try:
         if the_plan.new_prefixes is not None:
-            copied_keys = _copy(client, current, new_schema, batch_size, progress)
+            for keys in SearchIndex(current, client).iter_keys(None, batch_size=batch_size):
+                copied.update(_copy(client, current, new_schema, keys))
+                if progress is not None:
+                    progress(len(keys))
         backfilled = backfill(client, new_schema, the_plan.add, batch_size=batch_size)
         new_info = _wait_indexed(client, version, timeout)
         old_docs = int(float(old_info.get("num_docs", 0)))
@@ -412,15 +419,15 @@ def rebuild(
             )
     except BaseException:
         new_index.drop(delete_documents=False)
-        _unlink(client, [new_schema.key(current.id_from_key(k)) for k in copied_keys])
+        _unlink(client, [new_schema.key(current.id_from_key(k)) for k in copied])
         raise
     _switch(client, name, old_physical, version)
-    if copied_keys:
-        _unlink(client, copied_keys)
+    if the_plan.new_prefixes is not None:
+        _catch_up(client, current, new_schema, copied, batch_size)
     return RebuildReport(
         old_index=old_physical,
         new_index=version,
-        copied=len(copied_keys),
+        copied=len(copied),
         num_docs=new_docs,
         seconds=round(time.monotonic() - started, 3),
         backfilled=backfilled,
@@ -442,14 +449,11 @@ def _switch(client: SyncClient, name: str, old_physical: str, version: str) -> N
 
 
 def _copy(
-    client: SyncClient,
-    old: IndexSchema,
-    new: IndexSchema,
-    batch_size: int,
-    progress: Progress | None,
-) -> list[str]:
-    """Copy every document of ``old`` under ``new``'s prefix (vectors re-encoded to ``new``'s
-    datatype on HASH; TTLs kept); returns the old keys copied."""
+    client: SyncClient, old: IndexSchema, new: IndexSchema, keys: Sequence[str]
+) -> dict[str, bytes]:
+    """Copy the documents at ``keys`` of ``old`` under ``new``'s prefix (vectors re-encoded to
+    ``new``'s datatype on HASH; TTLs kept); returns each copied key's fingerprint (a digest of
+    what was copied, to tell later whether the old document changed since)."""
     is_json = old.storage == "json"
     recode = []
     if not is_json:
@@ -457,39 +461,77 @@ def _copy(
             nf = new.fields_by_name.get(vf.name)
             if isinstance(nf, VectorField) and nf.datatype != vf.datatype:
                 recode.append((vf.name, codec_for(old, vf), codec_for(new, nf)))
-    copied: list[str] = []
-    for keys in SearchIndex(old, client).iter_keys(None, batch_size=batch_size):
-        pipe = client.pipeline(transaction=False)
-        for key in keys:
-            pipe.execute_command("JSON.GET" if is_json else "HGETALL", key)
-            pipe.execute_command("PTTL", key)
-        replies = pipe.execute()
-        pipe = client.pipeline(transaction=False)
-        for key, raw, ttl in zip(keys, replies[::2], replies[1::2]):
-            if not raw:
-                continue  # deleted since the listing
-            target = new.key(old.id_from_key(key))
-            if is_json:
-                pipe.execute_command("JSON.SET", target, "$", raw)
-            else:
-                doc = (
-                    dict(raw.items())
-                    if isinstance(raw, Mapping)
-                    else dict(zip(raw[::2], raw[1::2]))
-                )
-                for fname, src, dst in recode:
-                    blob = doc.get(fname.encode())
-                    if isinstance(blob, bytes) and len(blob) == src.byte_length:
-                        vector = np.frombuffer(blob, dtype=src.dtype).astype(np.float32)
-                        doc[fname.encode()] = dst.encode(vector)
-                pipe.execute_command("HSET", target, *[x for kv in doc.items() for x in kv])
-            if int(ttl) > 0:
-                pipe.execute_command("PEXPIRE", target, int(ttl))
-            copied.append(key)
-        pipe.execute()
-        if progress is not None:
-            progress(len(keys))
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.execute_command("JSON.GET" if is_json else "HGETALL", key)
+        pipe.execute_command("PTTL", key)
+    replies = pipe.execute()
+    pipe = client.pipeline(transaction=False)
+    copied: dict[str, bytes] = {}
+    for key, raw, ttl in zip(keys, replies[::2], replies[1::2]):
+        if not raw:
+            continue  # deleted since the listing
+        target = new.key(old.id_from_key(key))
+        if is_json:
+            pipe.execute_command("JSON.SET", target, "$", raw)
+            copied[key] = _fingerprint(raw)
+        else:
+            doc = dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
+            copied[key] = _fingerprint(doc)
+            for fname, src, dst in recode:
+                blob = doc.get(fname.encode())
+                if isinstance(blob, bytes) and len(blob) == src.byte_length:
+                    vector = np.frombuffer(blob, dtype=src.dtype).astype(np.float32)
+                    doc[fname.encode()] = dst.encode(vector)
+            pipe.execute_command("DEL", target)  # a stale field of an earlier copy must go too
+            pipe.execute_command("HSET", target, *[x for kv in doc.items() for x in kv])
+        if int(ttl) > 0:
+            pipe.execute_command("PEXPIRE", target, int(ttl))
+    pipe.execute()
     return copied
+
+
+def _fingerprint(raw: Any) -> bytes:
+    items = sorted(raw.items()) if isinstance(raw, Mapping) else raw
+    return hashlib.blake2b(repr(items).encode(), digest_size=16).digest()
+
+
+def _catch_up(
+    client: SyncClient,
+    old: IndexSchema,
+    new: IndexSchema,
+    copied: Mapping[str, bytes],
+    batch_size: int,
+) -> None:
+    """After the switch: delete each old copy, first copying again any document written under
+    the old prefix since it was copied (changed, or new), so that no write made during the
+    rebuild is lost."""
+    is_json = old.storage == "json"
+    for prefix in old.prefixes:
+        keys = [k.decode() if isinstance(k, bytes) else str(k)
+                for k in client.scan_iter(match=_glob(prefix) + "*", count=batch_size)]  # fmt: skip
+        for batch in chunks(keys, batch_size):
+            pipe = client.pipeline(transaction=False)
+            for key in batch:
+                pipe.execute_command("JSON.GET" if is_json else "HGETALL", key)
+            current = pipe.execute()
+            changed = []
+            for key, raw in zip(batch, current):
+                if not raw:
+                    continue
+                doc = raw if is_json else (
+                    dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
+                )  # fmt: skip
+                if copied.get(key) != _fingerprint(doc):
+                    changed.append(key)
+            if changed:
+                _copy(client, old, new, changed)
+            _unlink(client, batch)
+
+
+def _glob(prefix: str) -> str:
+    """``prefix`` as a literal SCAN MATCH pattern."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", prefix)
 
 
 def _unlink(client: SyncClient, keys: Sequence[str]) -> None:

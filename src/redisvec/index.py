@@ -369,10 +369,14 @@ class _IndexCore(Generic[ClientT]):
                     dtype = codec_for(self.schema, vf).float_dtype  # float64 keeps its precision
                     document[vf.name] = np.asarray(document[vf.name], dtype=dtype)
             return document
-        fields = decode_hash(raw)
-        for vf in self.schema.vector_fields:
-            if isinstance(fields.get(vf.name), bytes):
-                fields[vf.name] = codec_for(self.schema, vf).decode(fields[vf.name])
+        # Vector fields are decoded from their bytes before anything else looks at them: a blob
+        # that happens to be valid UTF-8 (float16 0.5 is b"\x008") must not come back as text.
+        blobs = {vf.name.encode(): vf for vf in self.schema.vector_fields}
+        fields = decode_hash({k: v for k, v in raw.items() if k not in blobs})
+        for key, vf in blobs.items():
+            blob = raw.get(key)
+            if isinstance(blob, bytes):
+                fields[vf.name] = codec_for(self.schema, vf).decode(blob)
         return fields
 
     def _parse(self, query: Query, reply: Any) -> SearchResult:
