@@ -16,7 +16,7 @@ import pytest
 import redis
 from _langchain_support import TableEmbeddings  # type: ignore[import-not-found]
 
-from redisvec import SearchIndex, Tag, VectorQuery, evolve
+from redisvec import Num, SearchIndex, Tag, VectorQuery, evolve
 from redisvec.langchain import RedisVectorStore
 from redisvec.layout import metadata_fields
 
@@ -354,3 +354,26 @@ def test_update_metadata_by_ids_and_by_filter(
 def _as_list(meta: dict[str, Any]) -> list[Any]:
     value = meta.get("genre")
     return value if isinstance(value, list) else [value]
+
+
+def test_expire_where_sets_the_ttl_of_exactly_the_matching_documents(
+    redis_url: str, names: Any, client: redis.Redis
+) -> None:
+    texts, vectors, metadatas = _corpus(300, seed=8)
+    embeddings = CountingEmbeddings(dict(zip(texts, vectors.tolist())))
+    store = RedisVectorStore(
+        embeddings, index_name=names.index, redis_url=redis_url, key_prefix=names.prefix,
+        metadata_schema=[{"name": "n", "type": "numeric"}],
+    )  # fmt: skip
+    store.add_texts(texts, metadatas, ids=[str(i) for i in range(len(texts))])
+    index = store.index
+    small = {str(i) for i, m in enumerate(metadatas) if m["n"] < 50}
+    assert small and len(small) < 300
+    assert evolve.expire_where(index, Num("n") < 50, 3600) == len(small)
+    ttls = {str(i): client.ttl(names.prefix + str(i)) for i in range(300)}
+    assert {i for i, t in ttls.items() if t > 0} == small
+    assert all(0 < ttls[i] <= 3600 for i in small)
+    assert evolve.expire_where(index, Num("n") < 50, None) == len(small)  # PERSIST again
+    assert all(client.ttl(names.prefix + i) == -1 for i in small)
+    with pytest.raises(ValueError, match="seconds"):
+        evolve.expire_where(index, None, 0)

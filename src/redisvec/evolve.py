@@ -54,6 +54,7 @@ __all__ = [
     "RebuildReport",
     "add_fields",
     "apply",
+    "expire_where",
     "plan",
     "rebuild",
     "resolve",
@@ -572,6 +573,31 @@ def update_where(
     stop matching are updated once."""
     keys = [k for batch in index.iter_keys(filter) for k in batch]
     return _update_keys(index, keys, changes, metadata_field)
+
+
+def expire_where(
+    index: SearchIndex, filter: FilterExpression | str | None, seconds: int | None
+) -> int:
+    """Give every document matching ``filter`` a time to live of ``seconds`` (None: keep it
+    forever, ``PERSIST``); returns how many documents were set. Keys are listed first (a cursor)
+    and set one command each, so this works whatever hash slots they live in."""
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1
+    ):
+        raise ValueError(
+            f"seconds must be a positive whole number of seconds or None, got {seconds!r}"
+        )
+    done = 0
+    for keys in index.iter_keys(filter):
+        pipe = index.client.pipeline(transaction=False)
+        for key in keys:
+            if seconds is None:
+                pipe.execute_command("PERSIST", key)
+            else:
+                pipe.execute_command("EXPIRE", key, seconds)
+        replies = pipe.execute()
+        done += len(replies) if seconds is None else sum(int(r) for r in replies)
+    return done
 
 
 def _update_keys(
