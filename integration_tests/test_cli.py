@@ -6,6 +6,7 @@ records the test wrote, never from the command line itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -17,6 +18,8 @@ import numpy as np
 import pytest
 import redis
 from _infra import acl_user  # type: ignore[import-not-found]
+
+from redisvec.index import SearchIndex
 
 REDISVEC = Path(sys.executable).with_name("redisvec")
 
@@ -391,3 +394,34 @@ def test_migrate_refuses_a_dims_change(redis_url: str, made: Any, tmp_path: Path
     path.write_text(schema_yaml(name, "x", dims=8))
     message = failed(run(redis_url, "migrate", name, "--schema", str(path), "--dry-run"))
     assert "new embeddings" in message
+
+
+def test_convert_a_langchain_redis_index_without_re_embedding(
+    redis_url: str, names: Any, client: redis.Redis
+) -> None:
+    from test_peers import LC_META, write_langchain_redis  # type: ignore[import-not-found]
+
+    source = names.index
+    vectors = write_langchain_redis(client, source)
+    target = f"{source}_converted"
+    try:
+        done = as_json(redis_url, "convert", source, "--to", target, "--batch-size", "2")
+        assert done == {"source": source, "index": target, "copied": len(LC_META)}
+        copied = SearchIndex.from_existing(client, target)
+        assert copied.schema.prefixes == (f"{target}:",)
+        for doc_id, metadata in LC_META.items():
+            (record,) = copied.fetch([doc_id])
+            assert record is not None and record["text"] == f"text of {doc_id}"
+            # the vector is the stored one, byte for byte (nothing was embedded again)
+            assert (
+                np.asarray(record["embedding"], np.float32).tobytes()
+                == np.asarray(vectors[doc_id], np.float32).tobytes()
+            )
+            assert json.loads(record["metadata"]) == metadata
+        # the source is untouched; a second run into the same target is refused cleanly
+        assert SearchIndex.from_existing(client, source).info().num_docs == len(LC_META)
+        failed(run(redis_url, "convert", "no_such_index", "--to", f"{target}_2"))
+    finally:
+        for name in (source, target):
+            with contextlib.suppress(redis.ResponseError):
+                client.execute_command("FT.DROPINDEX", name, "DD")

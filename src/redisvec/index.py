@@ -1065,7 +1065,9 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         except redis.ResponseError as exc:
             if not _VECTOR_SIZE_CHANGED.search(str(exc)):
                 raise
-            fresh = await IndexSchema.afrom_existing(self.client, self.name, key_separator=self._sep)
+            fresh = await IndexSchema.afrom_existing(
+                self.client, self.name, key_separator=self._sep
+            )
             if not self._adopt(fresh):
                 raise
         return self._parse(query, await self._perform(self._search_call(query)))

@@ -577,6 +577,62 @@ def migrate(
     _run_plan(obj, evolve.plan(obj.client, name, target), dry_run, as_json)
 
 
+@cli.command()
+@_index_name
+@click.option("--to", "target", required=True, help="The new index, in redisvec's layout.")
+@click.option("--prefix", default=None, help="Its key prefix (default: '<new index>:').")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--resume-from", default=None, type=click.IntRange(0), help="The checkpoint a cut run printed."
+)
+@_json_option
+@pass_context
+@_fail_cleanly
+def convert(
+    obj: Context,
+    name: str,
+    target: str,
+    prefix: str | None,
+    batch_size: int,
+    resume_from: int | None,
+    as_json: bool,
+) -> None:
+    """Copy an index written by langchain-redis, llama-index-vector-stores-redis or redisvl
+    (or redisvec) into a new index in redisvec's own layout, without re-embedding: vectors are
+    copied as stored. Resumable: an interrupted run prints its checkpoint for --resume-from.
+    The source is left as it is."""
+    from rich.progress import Progress
+
+    from redisvec.peers import MigrationProgress, migrate
+
+    last: list[MigrationProgress] = []
+    with Progress(console=err, disable=as_json) as bar:
+        task = bar.add_task(f"converting {name} -> {target}", total=None)
+
+        def step(p: MigrationProgress) -> None:
+            last[:] = [p]
+            bar.update(task, completed=p.copied, total=p.total or None)
+
+        try:
+            copied = migrate(
+                obj.client, name, target, target_prefix=prefix, batch_size=batch_size,
+                resume_from=resume_from, progress=step,
+            )  # fmt: skip
+        except (Exception, KeyboardInterrupt):
+            if last and last[0].checkpoint is not None:
+                err.print(
+                    f"redisvec: interrupted after {last[0].copied} documents; resume with "
+                    f"--resume-from {last[0].checkpoint}",
+                    markup=False,
+                )
+            raise
+    result = {"source": name, "index": target, "copied": copied}
+    if as_json:
+        print_json(result)
+    else:
+        print_pairs(result)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
