@@ -14,9 +14,12 @@ from redisvec.connection import ConnectionConfig
 from redisvec.errors import (
     BatchWriteError,
     ConnectionFailedError,
+    FileError,
     FilterError,
     IndexNotFoundError,
     KeySpaceError,
+    PermissionDeniedError,
+    PortTakenError,
     QueryTimeoutError,
     RedisVecError,
     ReplyTimeoutError,
@@ -26,6 +29,7 @@ from redisvec.errors import (
     SearchUnavailableError,
     ServerNotFoundError,
     VectorError,
+    WriteDeniedError,
 )
 from redisvec.filters import ALL, FilterExpression, Geo, Num, Tag, Text
 from redisvec.index import AsyncSearchIndex, IndexInfo, SearchIndex
@@ -51,6 +55,7 @@ __all__ = [
     "ConnectionFailedError",
     "CountQuery",
     "DocumentLayout",
+    "FileError",
     "FilterError",
     "FilterExpression",
     "FilterQuery",
@@ -63,6 +68,8 @@ __all__ = [
     "IndexSchema",
     "Num",
     "NumericField",
+    "PermissionDeniedError",
+    "PortTakenError",
     "QueryTimeoutError",
     "RangeQuery",
     "RedisVecError",
@@ -84,6 +91,7 @@ __all__ = [
     "VectorError",
     "VectorField",
     "VectorQuery",
+    "WriteDeniedError",
     "__version__",
     "distance_to_similarity",
 ]

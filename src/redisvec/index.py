@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 import warnings
 from collections import deque
@@ -38,15 +37,18 @@ from redisvec.connection import (
     check_client,
     connection_error,
 )
+from redisvec.errors import SEARCH_SERVERS as SEARCH_SERVERS  # its old home
 from redisvec.errors import (
     BatchWriteError,
     IndexNotFoundError,
     KeySpaceError,
     PermissionDeniedError,
-    ResultLimitError,
     SchemaMismatchError,
     SearchUnavailableError,
     WriteDeniedError,
+    already_exists,
+    denied_text,
+    translate_server_error,
 )
 from redisvec.filters import FilterExpression
 from redisvec.pipelining import AsyncBatchWriter, BatchWriter
@@ -56,14 +58,6 @@ from redisvec.results import SearchResult, decode_hash, parse_search_reply
 from redisvec.schema import IndexSchema, check_id_list, shared_key_spaces
 
 __all__ = ["AsyncSearchIndex", "IndexInfo", "SearchIndex"]
-
-SEARCH_SERVERS = (
-    "Redis 8 or later (open source), Redis Stack, Redis Cloud, Redis Enterprise, "
-    "or Azure Managed Redis created with the RediSearch module"
-)
-
-_MISSING_INDEX = re.compile(r"unknown index|no such index|not found|index .*does not exist", re.I)
-_UNKNOWN_COMMAND = re.compile(r"unknown command|unknown subcommand", re.I)
 
 ClientT = TypeVar("ClientT")
 T = TypeVar("T")
@@ -97,46 +91,6 @@ class IndexInfo:
             last_indexing_error=None if last_error in (None, "N/A") else str(last_error),
             raw=info,
         )
-
-
-_LIMIT_EXCEEDED = re.compile(r"LIMIT exceeds maximum of (\d+)", re.IGNORECASE)
-
-
-def _translate(exc: redis.ResponseError, index: str, args: Sequence[Any] = ()) -> Exception:
-    """A server error about a missing command or index, or a refused LIMIT (``args``: the command
-    sent) -> our error, else the original."""
-    text = str(exc)
-    limit = _LIMIT_EXCEEDED.search(text)
-    if limit is not None:
-        asked = args[args.index("LIMIT") + 2] if "LIMIT" in args[:-2] else "more"
-        return ResultLimitError(
-            f"index {index!r}: the query asks for {asked} results (its k or limit; fetch_k for "
-            f"MMR), but the server returns at most {limit.group(1)} per query (its MAXSEARCHRESULTS; "
-            f"it said: {text}). Ask for at most that many, or raise the server's limit "
-            "(FT.CONFIG SET MAXSEARCHRESULTS <n>; hosted plans may not allow it)"
-        )
-    if isinstance(exc, redis.exceptions.NoPermissionError):
-        return PermissionDeniedError(_denied_text(index, text))
-    if _UNKNOWN_COMMAND.search(text) and "FT." in text.upper():
-        return SearchUnavailableError(
-            f"the server has no search module (Query Engine): {text}. Vector search needs "
-            f"{SEARCH_SERVERS}."
-        )
-    if _MISSING_INDEX.search(text):
-        return IndexNotFoundError(f"index {index!r} does not exist on the server ({text})")
-    return exc
-
-
-def _denied_text(index: str, text: str) -> str:
-    return (
-        f"the Redis user may not do this on index {index!r}: NOPERM {text}. Grant the ACL user the "
-        "command (e.g. ACL SETUSER <user> +@write +@search +@transaction +@scripting "
-        "~<key prefix>*: loads run MULTI/EXEC, or EVAL on a cluster) or use another user"
-    )
-
-
-def _already_exists(exc: redis.ResponseError) -> bool:
-    return "already exists" in str(exc).lower()
 
 
 @dataclass(frozen=True)
@@ -309,7 +263,7 @@ class _IndexCore(Generic[ClientT]):
         if denied is not None:
             pending = [r.id for b in rest for r in b]
             raise WriteDeniedError(
-                f"{_denied_text(self.name, str(denied))}; {len(failed) + len(pending)} records "
+                f"{denied_text(self.name, str(denied))}; {len(failed) + len(pending)} records "
                 f"were not written ({len(written)} were), the remaining batches were not sent",
                 failed_ids=[i for i, _ in failed] + pending,
                 errors=[e for _, e in failed],
@@ -429,7 +383,7 @@ class _IndexCore(Generic[ClientT]):
             yield _Call(("FT.CREATE", *self.schema.ft_create_args()))
         except redis.ResponseError as exc:
             # Another writer created it between our check and FT.CREATE: adopt theirs if it fits.
-            if not (exist_ok and _already_exists(exc)):
+            if not (exist_ok and already_exists(exc)):
                 raise
             yield from self._check_schema_op()
 
@@ -700,7 +654,7 @@ class SearchIndex(_IndexCore[SyncClient]):
         try:
             schema = IndexSchema.from_existing(client, name)
         except redis.ResponseError as exc:
-            raise _translate(exc, name) from exc
+            raise translate_server_error(exc, name) from exc
         return cls(schema, client)
 
     def _run(self, op: Op[T]) -> T:
@@ -738,7 +692,7 @@ class SearchIndex(_IndexCore[SyncClient]):
             try:
                 return self.client.execute_command(*request.args)  # type: ignore[no-untyped-call]
             except redis.ResponseError as exc:
-                raise _translate(exc, self.name, request.args) from exc
+                raise translate_server_error(exc, self.name, request.args) from exc
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 if isinstance(exc, ConnectionFailedError):
                     raise
@@ -867,7 +821,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         try:
             schema = await IndexSchema.afrom_existing(client, name)
         except redis.ResponseError as exc:
-            raise _translate(exc, name) from exc
+            raise translate_server_error(exc, name) from exc
         return cls(schema, client)
 
     async def _run(self, op: Op[T]) -> T:
@@ -906,7 +860,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
             try:
                 return await self.client.execute_command(*request.args)  # type: ignore[no-untyped-call]
             except redis.ResponseError as exc:
-                raise _translate(exc, self.name, request.args) from exc
+                raise translate_server_error(exc, self.name, request.args) from exc
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 if isinstance(exc, ConnectionFailedError):
                     raise

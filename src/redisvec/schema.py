@@ -31,7 +31,7 @@ import redis
 
 from redisvec._resp import normalize_info
 from redisvec.connection import connection_error
-from redisvec.errors import IndexNotFoundError, SchemaError
+from redisvec.errors import SchemaError, translate_server_error
 
 if TYPE_CHECKING:
     from redisvec.connection import AsyncClient, SyncClient
@@ -592,7 +592,7 @@ class IndexSchema:
         try:
             reply = client.execute_command("FT.INFO", index_name)  # type: ignore[no-untyped-call]
         except redis.ResponseError as exc:
-            raise _missing(exc, index_name) from exc
+            raise translate_server_error(exc, index_name) from exc
         except (redis.ConnectionError, redis.TimeoutError) as exc:  # often the first contact
             raise connection_error(client, exc) from exc
         return cls.from_info(reply, index_name, key_separator=key_separator)
@@ -605,7 +605,7 @@ class IndexSchema:
         try:
             reply = await client.execute_command("FT.INFO", index_name)  # type: ignore[no-untyped-call]
         except redis.ResponseError as exc:
-            raise _missing(exc, index_name) from exc
+            raise translate_server_error(exc, index_name) from exc
         except (redis.ConnectionError, redis.TimeoutError) as exc:  # often the first contact
             raise connection_error(client, exc) from exc
         return cls.from_info(reply, index_name, key_separator=key_separator)
@@ -681,14 +681,6 @@ def _yaml() -> Any:
         return importlib.import_module("yaml")
     except ImportError:
         raise ImportError("YAML schemas need PyYAML: pip install 'redisvec[yaml]'") from None
-
-
-def _missing(exc: redis.ResponseError, index_name: str) -> Exception:
-    text = str(exc)
-    lowered = text.lower()
-    if "unknown index" in lowered or "no such index" in lowered or "not found" in lowered:
-        return IndexNotFoundError(f"index {index_name!r} does not exist on the server ({text})")
-    return exc
 
 
 def _field_to_dict(f: Field) -> dict[str, Any]:
