@@ -39,18 +39,16 @@ from redisvec.connection import (
 )
 from redisvec.errors import SEARCH_SERVERS as SEARCH_SERVERS  # its old home
 from redisvec.errors import (
-    BatchWriteError,
     IndexNotFoundError,
     KeySpaceError,
     PermissionDeniedError,
     SchemaMismatchError,
     SearchUnavailableError,
-    WriteDeniedError,
     already_exists,
-    denied_text,
     translate_server_error,
 )
 from redisvec.filters import FilterExpression
+from redisvec.loading import LoadLedger
 from redisvec.pipelining import AsyncBatchWriter, BatchWriter
 from redisvec.query import CountQuery, FilterQuery, Query, codec_for
 from redisvec.records import PreparedRecord, chunks, prepare_records
@@ -234,58 +232,6 @@ class _IndexCore(Generic[ClientT]):
             for r in batch
         ]  # fmt: skip
 
-    @staticmethod
-    def _transaction_outcome(replies: Sequence[Any]) -> tuple[BaseException | None, bool]:
-        """One record's transaction (the replies to MULTI, each queued command, EXEC): the error
-        that kept it from being written whole (None: written), and whether MULTI itself was
-        refused (an ACL user without @transaction: the commands then ran one by one, their
-        replies where the QUEUED would be).
-
-        EXEC refused (the transaction discarded: a command refused while queueing, for lack of
-        memory or permission): nothing was applied; the queued command's refusal is the cause
-        (rather than EXECABORT)."""
-        opened, queued, outcome = replies[0], replies[1:-1], replies[-1]
-        if isinstance(opened, BaseException):
-            return next((r for r in queued if isinstance(r, BaseException)), None), True
-        if isinstance(outcome, list):
-            return next((r for r in outcome if isinstance(r, BaseException)), None), False
-        return next((r for r in queued if isinstance(r, BaseException)), outcome), False
-
-    def _stop_if_denied(
-        self,
-        denied: BaseException | None,
-        failed: list[tuple[str, BaseException]],
-        written: list[str],
-        rest: Sequence[Any],
-    ) -> None:
-        """An ACL user without write permission has every record refused alike: stop at the first
-        such batch (the rest are not sent) with an error that says so, not a per-record list."""
-        if denied is not None:
-            pending = [r.id for b in rest for r in b]
-            raise WriteDeniedError(
-                f"{denied_text(self.name, str(denied))}; {len(failed) + len(pending)} records "
-                f"were not written ({len(written)} were), the remaining batches were not sent",
-                failed_ids=[i for i, _ in failed] + pending,
-                errors=[e for _, e in failed],
-                written_ids=written,
-            )
-
-    @staticmethod
-    def _failures(
-        batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
-    ) -> list[tuple[str, BaseException]]:
-        """The records a reply refused (each record's replies in turn: ``counts`` of them)."""
-        if not any(isinstance(r, BaseException) for r in results):
-            return []  # the common case, in one pass
-        failed = []
-        pos = 0
-        for record, n in zip(batch, counts):
-            errors = [r for r in results[pos : pos + n] if isinstance(r, BaseException)]
-            if errors:
-                failed.append((record.id, errors[0]))
-            pos += n
-        return failed
-
     def _decode_fetched(self, raw: Any) -> dict[str, Any] | None:
         if not raw:
             return None
@@ -464,8 +410,7 @@ class _IndexCore(Generic[ClientT]):
         batch_size: int,
     ) -> Op[list[str]]:
         prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
-        written: list[str] = []
-        failed: list[tuple[str, BaseException]] = []
+        ledger = LoadLedger(self.name, transactional=self._transactional)
         batches = list(chunks(prepared, batch_size))
         # Batch N+1 is built and sent while the server runs batch N; only then are batch N's
         # replies read. Nothing is sent after a batch is refused for lack of permission.
@@ -481,63 +426,23 @@ class _IndexCore(Generic[ClientT]):
                 sent += 1
                 yield _Send(commands)
                 if len(unread) > 1:
-                    denied = self._settle(*unread[0], (yield _Receive()), written, failed)
+                    denied = ledger.settle(*unread[0], (yield _Receive()))
                     unread.popleft()
             while unread:
-                refused = self._settle(*unread[0], (yield _Receive()), written, failed)
+                refused = ledger.settle(*unread[0], (yield _Receive()))
                 denied = denied if denied is not None else refused
                 unread.popleft()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             in_flight = [r for b, _ in unread for r in b]  # sent, replies not read
             pending = [r.id for r in in_flight] + [r.id for b in batches[sent:] for r in b]
-            raise self._load_error(failed, written, pending, exc, in_flight) from exc
-        self._stop_if_denied(denied, failed, written, batches[sent:])
-        if failed:
-            raise self._load_error(failed, written, [])
+            # where (masked), what the client saw, and what to check
+            lost = f"{connection_error(self.client, exc)}, after retrying"
+            raise ledger.error(pending, lost, in_flight) from exc
+        if denied is not None:
+            raise ledger.denied(denied, batches[sent:])
+        if ledger.failed:
+            raise ledger.error([])
         return [r.id for r in prepared]
-
-    def _settle(
-        self,
-        batch: Sequence[PreparedRecord],
-        counts: Sequence[int],
-        results: Sequence[Any],
-        written: list[str],
-        failed: list[tuple[str, BaseException]],
-    ) -> BaseException | None:
-        """Record a batch's outcome (a record refused by the server does not stop the others);
-        the error that refused the batch for lack of permission, if one did."""
-        refused = None
-        batch_failed: list[tuple[str, BaseException]] = []
-        if self._transactional:
-            step = counts[0] if counts else 1  # every record of a batch has as many commands
-            if not all(  # the common case: every EXEC ran, and every command in it
-                type(done) is list and not any(isinstance(r, BaseException) for r in done)
-                for done in results[step - 1 :: step]
-            ):
-                batch_failed, refused = self._transaction_failures(batch, counts, results)
-        else:
-            batch_failed = self._failures(batch, counts, results)
-        bad = {i for i, _ in batch_failed}
-        written += [r.id for r in batch if r.id not in bad]
-        failed += batch_failed
-        denied = _denied(batch_failed)
-        return denied[0] if denied else refused  # a write refused says more than MULTI
-
-    def _transaction_failures(
-        self, batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
-    ) -> tuple[list[tuple[str, BaseException]], BaseException | None]:
-        """The records whose transaction did not write them, and the refusal of MULTI if any."""
-        batch_failed = []
-        refused = None
-        pos = 0
-        for record, n in zip(batch, counts):
-            error, multi_refused = self._transaction_outcome(results[pos : pos + n])
-            if error is not None:
-                batch_failed.append((record.id, error))
-            if multi_refused and refused is None:
-                refused = results[pos]
-            pos += n
-        return batch_failed, refused
 
     def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
         command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
@@ -553,37 +458,6 @@ class _IndexCore(Generic[ClientT]):
     def _search_call(self, query: Query) -> _Call:
         # One command, no operation generator to drive: search is the hot path (~3 us a query).
         return _Call(("FT.SEARCH", *query.to_args(self.schema)))
-
-    def _load_error(
-        self,
-        failed: list[tuple[str, BaseException]],
-        written: list[str],
-        pending: list[str],
-        cause: BaseException | None = None,
-        in_flight: Sequence[PreparedRecord] = (),
-    ) -> BatchWriteError:
-        failed_ids = [i for i, _ in failed] + pending
-        # str(), not repr(): redis-py 8 exceptions repr as "server:ResponseError", without the text
-        first = f"{failed[0][0]!r}: {failed[0][1]}" if failed else "connection lost"
-        if cause is not None:  # where (masked), what the client saw, and what to check
-            first = f"{connection_error(self.client, cause)}, after retrying"
-        shown = ", ".join(map(repr, failed_ids[:5])) + (", ..." if len(failed_ids) > 5 else "")
-        return BatchWriteError(
-            f"{len(failed_ids)} of {len(failed_ids) + len(written)} records were not written to "
-            f"index {self.name!r} ({shown}; first error: {first}); every other record was "
-            "written"
-            + (
-                f"; the {len(in_flight)} records in flight when the connection was lost (sent, "
-                "replies not read) may or may not be stored (unconfirmed_ids)"
-                if in_flight
-                else ""
-            )
-            + "; loading the same records again is safe",
-            failed_ids=failed_ids,
-            errors=[e for _, e in failed],
-            written_ids=written,
-            unconfirmed_ids=[r.id for r in in_flight],
-        )
 
 
 def _prefixes(info_reply: Any) -> tuple[str, ...]:
@@ -618,10 +492,6 @@ elseif ARGV[2] == 'json' then
 end
 return 1
 """
-
-
-def _denied(failed: list[tuple[str, BaseException]]) -> list[BaseException]:
-    return [e for _, e in failed if isinstance(e, redis.exceptions.NoPermissionError)]
 
 
 def _json_dumps(value: Any) -> str:
