@@ -456,7 +456,7 @@ class _IndexCore(Generic[ClientT]):
         return deleted
 
     def _search_call(self, query: Query) -> _Call:
-        # One command, no operation generator to drive: search is the hot path (~3 us a query).
+        # One command, no operation generator to drive: search is the hot path.
         return _Call(("FT.SEARCH", *query.to_args(self.schema)))
 
 

@@ -32,6 +32,7 @@ import redis
 from redisvec._resp import normalize_info
 from redisvec.connection import connection_error
 from redisvec.errors import SchemaError, translate_server_error
+from redisvec.memo import memo_put as memo_put  # its old home
 
 if TYPE_CHECKING:
     from redisvec.connection import AsyncClient, SyncClient
@@ -417,11 +418,11 @@ class IndexSchema:
     def fields_by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 
-    def memo(self, kind: str) -> dict[Any, Any]:
-        """A cache for what ``kind`` (the deriving module's name for it: a reply-parsing plan,
-        query templates, rendered filters) derives from this schema on the hot path. A schema is
+    def memo(self, kind: type) -> dict[Any, Any]:
+        """The cache of what the hot path derives from this schema, for one kind of derived
+        value: ``kind`` is its key type in `redisvec.memo` (e.g. ``KnnKey``). A schema is
         immutable, so nothing in it goes stale, and it goes away with the schema. Whoever keys it
-        with caller-supplied values bounds it (see `memo_put`)."""
+        with caller-supplied values bounds it (`redisvec.memo.memo_put`)."""
         memos = self._memos
         found = memos.get(kind)
         if found is None:
@@ -429,7 +430,7 @@ class IndexSchema:
         return found
 
     @cached_property
-    def _memos(self) -> dict[str, dict[Any, Any]]:
+    def _memos(self) -> dict[type, dict[Any, Any]]:
         return {}
 
     @cached_property
@@ -821,12 +822,3 @@ def shared_key_spaces(ours: Iterable[str], theirs: Iterable[str]) -> list[tuple[
     """``(our prefix, their prefix)`` for each pair of key spaces that overlap: one prefix starts
     with the other, so some keys are in both (``""`` overlaps everything)."""
     return [(a, b) for a in ours for b in theirs if a.startswith(b) or b.startswith(a)]
-
-
-def memo_put(cache: dict[Any, Any], key: Any, value: Any, bound: int = 1024) -> Any:
-    """``cache[key] = value`` in a cache of at most ``bound`` entries (emptied when full: the
-    values it holds come back from the next queries); returns ``value``."""
-    if len(cache) >= bound:
-        cache.clear()
-    cache[key] = value
-    return value

@@ -109,7 +109,7 @@ class RedisVectorStore(BasePydanticVectorStore):
     overwrite: bool = False
     batch_size: int = 500
 
-    # Private attributes of a pydantic model are read through its __getattr__ (~1.3 us each), so
+    # Private attributes of a pydantic model are read through its __getattr__ (slow), so
     # the paths every query takes read this one once, and pass what they need on.
     _managed: ManagedIndex = PrivateAttr()
 
