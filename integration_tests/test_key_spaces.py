@@ -252,7 +252,7 @@ def test_an_index_read_back_equals_the_schema_that_created_it(
                      metadata_schema=[{"name": "year", "type": "numeric"}])  # fmt: skip
     store.add_texts(["one"], metadatas=[{"year": 2024}], ids=["a"])
     assert keys(client, other.prefix) == {other.prefix + "a"}
-    assert IndexSchema.from_existing(client, other.index) == store.schema
+    assert IndexSchema.from_existing(client, other.index) == store.index_schema
 
 
 def test_ids_of_a_foreign_prefix_without_separator_round_trip(

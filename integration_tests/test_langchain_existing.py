@@ -190,7 +190,13 @@ def test_from_existing_index_missing_or_misnamed(guide_index, redis_url: str) ->
             emb, index_name=index, redis_url=redis_url, vector_field="title"
         )
     store = RedisVectorStore.from_existing_index(
-        emb, index_name=index, redis_url=redis_url, content_field="title"
+        emb, index_name=index, redis_url=redis_url, text_field="title"
     )
     assert store.get_by_ids(["001"])[0].page_content == "Title 1"
     store.close()
+    with pytest.warns(DeprecationWarning, match="content_field"):
+        old = RedisVectorStore.from_existing_index(
+            emb, index_name=index, redis_url=redis_url, content_field="title"
+        )
+    assert old.get_by_ids(["001"])[0].page_content == "Title 1"
+    old.close()

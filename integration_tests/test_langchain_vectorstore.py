@@ -352,9 +352,9 @@ async def test_upsert_ttl_batches_delete_and_get(make_store, storage: str, clien
 async def test_index_created_on_first_use_and_checked(make_store, redis_url, names) -> None:
     store = make_store(metadata_schema=None)
     assert store.similarity_search("query") == []  # no index yet: nothing, and nothing created
-    assert store.schema is None
+    assert store.index_schema is None
     await store.aadd_texts(TEXTS[:3])
-    assert store.schema is not None and store.schema.vector_field.dims == DIMS
+    assert store.index_schema is not None and store.index_schema.vector_field.dims == DIMS
     # a second store on the same index: reads its settings, refuses a disagreement
     same = make_store(metadata_schema=None)
     assert len(same.similarity_search("query", k=10)) == 3
@@ -401,7 +401,7 @@ async def test_hnsw_options_and_ef_runtime(make_store, storage: str) -> None:
         vector_options={"m": 8, "ef_construction": 100},
     )
     store.add_texts(TEXTS, METADATA, ids=IDS)
-    info = store.schema
+    info = store.index_schema
     assert info is not None and info.vector_field.algorithm == "hnsw" and info.vector_field.m == 8
     data, q = gt64()
     nearest = [IDS[i] for i in np.argsort(distances("l2", data, q), kind="stable")[:10]]

@@ -30,6 +30,7 @@ from redisvec.layout import DocumentLayout, StoredDocument, metadata_fields
 from redisvec.llama_index import RedisVectorStore
 from redisvec.llama_index.filters import NOTHING, OPERATORS_BY_TYPE, to_filter_expression
 from redisvec.llama_index.nodes import node_parts, to_node
+from redisvec.memo import LlamaFilterKey
 from redisvec.schema import IndexSchema
 
 Op = FilterOperator
@@ -235,7 +236,7 @@ def test_node_json_of_other_writers_still_reads() -> None:
 
 def _fresh(filters: MetadataFilters, schema: IndexSchema) -> object:
     """The translation without the cache of earlier ones."""
-    cache = schema.memo("llama_index.filters")
+    cache = schema.memo(LlamaFilterKey)
     saved = dict(cache)
     cache.clear()
     try:

@@ -539,14 +539,14 @@ def test_resp_helpers() -> None:
 
 
 def test_memo_is_per_schema_object_and_bounded() -> None:
-    from redisvec.schema import memo_put
+    from redisvec.memo import CodecKey, KnnKey, memo_put
 
     a = IndexSchema("m", fields=(VectorField("v", dims=3),))
     b = IndexSchema("m", fields=(VectorField("v", dims=3),))
     assert a == b
-    a.memo("kind")["k"] = 1
-    assert a.memo("kind") == {"k": 1} and a.memo("other") == {}
-    assert b.memo("kind") == {}  # an equal schema is another object: nothing shared
+    a.memo(CodecKey)[CodecKey("v")] = 1
+    assert a.memo(CodecKey) == {CodecKey("v"): 1} and a.memo(KnnKey) == {}
+    assert b.memo(CodecKey) == {}  # an equal schema is another object: nothing shared
     cache: dict[int, int] = {}
     for i in range(5):
         assert memo_put(cache, i, i * 10, bound=3) == i * 10

@@ -14,10 +14,13 @@ from redisvec.connection import ConnectionConfig
 from redisvec.errors import (
     BatchWriteError,
     ConnectionFailedError,
+    FileError,
     FilterError,
     HybridFallbackWarning,
     IndexNotFoundError,
     KeySpaceError,
+    PermissionDeniedError,
+    PortTakenError,
     QueryTimeoutError,
     RedisVecError,
     ReplyTimeoutError,
@@ -27,6 +30,7 @@ from redisvec.errors import (
     SearchUnavailableError,
     ServerNotFoundError,
     VectorError,
+    WriteDeniedError,
 )
 from redisvec.filters import ALL, FilterExpression, Geo, Num, Tag, Text
 from redisvec.hybrid import HybridHit, HybridQuery, HybridResult
@@ -53,6 +57,7 @@ __all__ = [
     "ConnectionFailedError",
     "CountQuery",
     "DocumentLayout",
+    "FileError",
     "FilterError",
     "FilterExpression",
     "FilterQuery",
@@ -69,6 +74,8 @@ __all__ = [
     "IndexSchema",
     "Num",
     "NumericField",
+    "PermissionDeniedError",
+    "PortTakenError",
     "QueryTimeoutError",
     "RangeQuery",
     "RedisVecError",
@@ -90,6 +97,7 @@ __all__ = [
     "VectorError",
     "VectorField",
     "VectorQuery",
+    "WriteDeniedError",
     "__version__",
     "distance_to_similarity",
 ]

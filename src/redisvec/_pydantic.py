@@ -1,6 +1,6 @@
 """Building pydantic models without validation, for the adapters' per-hit objects.
 
-A LangChain ``Document`` or a LlamaIndex ``TextNode`` per search hit costs 1.6-4.6 us through
+A LangChain ``Document`` or a LlamaIndex ``TextNode`` per search hit is costly to build through
 validation; values that need none can be set as ``model_construct`` sets them, without its
 Python-level loop over the fields. That is pydantic's internal model state, so each adapter checks
 `assemble` once against the validated way (`same_model`) and falls back to validation if they

@@ -4,12 +4,11 @@ The server silently skips a HASH document whose vector blob has the wrong length
 query vector of the wrong length only after the round trip; so every vector is checked here,
 before anything is sent, with a message that names the index, the field and both dimensions.
 
-A batch of ndarray rows is converted with one ``numpy.asarray`` call (~0.4 ms per 1,000 384-d
-vectors). Lists of Python floats, what embedding models return, are packed row by row with
-``struct`` instead: 2.1 ms per 1,000 384-d vectors against 5.7 ms for ``numpy.asarray``, whose
-list-of-lists discovery is the slow part. Both are C casts from double, so the bytes are the same;
-anything the packer cannot take (ragged rows, strings, overflow) takes the numpy path, which names
-the problem.
+A batch of ndarray rows is converted with one ``numpy.asarray`` call. Lists of Python floats,
+what embedding models return, are packed row by row with ``struct`` instead, faster than
+``numpy.asarray``, whose list-of-lists discovery is the slow part (figures: ``benchmarks/``).
+Both are C casts from double, so the bytes are the same; anything the packer cannot take (ragged
+rows, strings, overflow) takes the numpy path, which names the problem.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import struct
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -70,11 +68,10 @@ def naming_records(ids: Sequence[str]) -> Iterator[None]:
         raise VectorError(f"record {ids[exc.row]!r}: {exc}", row=exc.row) from None
 
 
-@lru_cache(maxsize=64)
 def _row_packer(dims: int, kind: str, checked: bool = False) -> struct.Struct:
     """Packs one row of ``dims`` floats (``kind`` "f" or "d") little-endian. Native order where
-    that is little-endian: CPython's native float packer is a plain C cast, ~25% faster than
-    the standard-size one behind "<". ``checked``: always "<", whose packer raises
+    that is little-endian: CPython's native float packer is a plain C cast, faster than the
+    standard-size one behind "<". ``checked``: always "<", whose packer raises
     OverflowError for a double that float32 cannot hold, where the native one makes it inf."""
     order = "" if sys.byteorder == "little" and not checked else "<"
     return struct.Struct(f"{order}{dims}{kind}")
@@ -253,7 +250,7 @@ class VectorCodec:
         ):
             blob = vector.astype(self.dtype, copy=False).tobytes()
             # Checked on the bytes, without another numpy call: right after a network wait each
-            # one costs microseconds (`np.isfinite(x).all()` ~10 us there, this ~1 us). A value is
+            # numpy call is slow (code and data out of the CPU's caches). A value is
             # inf or NaN when its exponent bits are all ones, so its top byte (the last of each
             # little-endian value: sign and the exponent's high 7 bits) is 0x7F or 0xFF. Finite
             # values with such a top byte (above ~1.7e38 in float32, 2**1009 in float64) take the
@@ -266,8 +263,8 @@ class VectorCodec:
                 return blob
         # Short-cut for a query vector given as a list (what embedding models return), in as few
         # steps as possible: right after a network wait the code and data are out of the CPU's
-        # caches, where a numpy call costs several microseconds (this runs in ~15 us there,
-        # `_pack_lists` in ~35 us). The checked packer refuses values out of float32's range, so
+        # caches, where each numpy call is slow (this path makes none; `_pack_lists` makes
+        # several). The checked packer refuses values out of float32's range, so
         # the packed values are finite exactly when their sum is (an inf or NaN makes it inf or
         # NaN; a float64 sum that overflows takes the full path). Anything else takes it too.
         if type(vector) is list and self.datatype in ("float32", "float64"):

@@ -6,18 +6,23 @@ input, `LookupError` for a missing index), so ``except ValueError`` keeps workin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import redis.exceptions
 
 __all__ = [
+    "SEARCH_SERVERS",
     "BatchWriteError",
     "ConnectionFailedError",
+    "FileError",
     "FilterError",
     "HybridFallbackWarning",
     "IndexNotFoundError",
     "KeySpaceError",
     "PermissionDeniedError",
+    "PortTakenError",
     "QueryTimeoutError",
     "RedisVecError",
     "ReplyTimeoutError",
@@ -28,6 +33,10 @@ __all__ = [
     "ServerNotFoundError",
     "VectorError",
     "WriteDeniedError",
+    "already_exists",
+    "denied_text",
+    "is_missing_index",
+    "translate_server_error",
 ]
 
 
@@ -107,6 +116,18 @@ class ServerNotFoundError(RedisVecError, RuntimeError):
     """No redis-server with search could be found or started for `redisvec.server.LocalRedis`."""
 
 
+class PortTakenError(RedisVecError, RuntimeError):
+    """The port `redisvec.server.LocalRedis` chose was taken before its server bound it.
+
+    `LocalRedis.start` catches it and tries another free port (another process may take the
+    port between the probe and the bind).
+    """
+
+
+class FileError(RedisVecError, ValueError):
+    """A file the command line was given cannot be used; the message names file and line."""
+
+
 class QueryTimeoutError(RedisVecError, TimeoutError):
     """The server stopped a query at its time limit and would have returned partial results.
 
@@ -155,3 +176,61 @@ class WriteDeniedError(PermissionDeniedError, BatchWriteError):
 
     ``failed_ids`` / ``written_ids`` as in `BatchWriteError`; the remaining batches were not sent.
     """
+
+
+# --- translating the server's refusals --------------------------------------------------------
+
+SEARCH_SERVERS = (
+    "Redis 8 or later (open source), Redis Stack, Redis Cloud, Redis Enterprise, "
+    "or Azure Managed Redis created with the RediSearch module"
+)
+
+_MISSING_INDEX = re.compile(r"unknown index|no such index|not found|index .*does not exist", re.I)
+_UNKNOWN_COMMAND = re.compile(r"unknown command|unknown subcommand", re.I)
+_LIMIT_EXCEEDED = re.compile(r"LIMIT exceeds maximum of (\d+)", re.IGNORECASE)
+
+
+def is_missing_index(exc: BaseException) -> bool:
+    """Whether a server error says the index does not exist (the wording differs by version)."""
+    return _MISSING_INDEX.search(str(exc)) is not None
+
+
+def already_exists(exc: BaseException) -> bool:
+    """Whether ``FT.CREATE`` was refused because the index exists (another client won a race)."""
+    return "already exists" in str(exc).lower()
+
+
+def denied_text(index: str, text: str) -> str:
+    """The message of a ``NOPERM`` refusal: what was refused and the ACL rule to grant."""
+    return (
+        f"the Redis user may not do this on index {index!r}: NOPERM {text}. Grant the ACL user the "
+        "command (e.g. ACL SETUSER <user> +@write +@search +@transaction +@scripting "
+        "~<key prefix>*: loads run MULTI/EXEC, or EVAL on a cluster) or use another user"
+    )
+
+
+def translate_server_error(
+    exc: redis.exceptions.ResponseError, index: str, args: Sequence[Any] = ()
+) -> Exception:
+    """A server error about a missing command or index, a refused LIMIT (``args``: the command
+    sent) or a ``NOPERM`` -> our error, else the original."""
+    text = str(exc)
+    limit = _LIMIT_EXCEEDED.search(text)
+    if limit is not None:
+        asked = args[list(args).index("LIMIT") + 2] if "LIMIT" in args[:-2] else "more"
+        return ResultLimitError(
+            f"index {index!r}: the query asks for {asked} results (its k or limit; fetch_k for "
+            f"MMR), but the server returns at most {limit.group(1)} per query (its MAXSEARCHRESULTS; "
+            f"it said: {text}). Ask for at most that many, or raise the server's limit "
+            "(FT.CONFIG SET MAXSEARCHRESULTS <n>; hosted plans may not allow it)"
+        )
+    if isinstance(exc, redis.exceptions.NoPermissionError):
+        return PermissionDeniedError(denied_text(index, text))
+    if _UNKNOWN_COMMAND.search(text) and "FT." in text.upper():
+        return SearchUnavailableError(
+            f"the server has no search module (Query Engine): {text}. Vector search needs "
+            f"{SEARCH_SERVERS}."
+        )
+    if _MISSING_INDEX.search(text):
+        return IndexNotFoundError(f"index {index!r} does not exist on the server ({text})")
+    return exc

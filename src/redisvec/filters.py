@@ -166,18 +166,9 @@ def _ref(field: str) -> str:
 
 
 def _check_field(builder: str, field: object) -> str:
-    if type(field) is str and field in _GOOD_FIELDS:
-        return field
     if not isinstance(field, str) or not field or _UNQUERYABLE.search(field):
         raise FilterError(f"{builder}() needs a field name (a non-empty string), got {field!r}")
-    if len(_GOOD_FIELDS) < 1024:  # names come from code, rarely from data: bounded anyway
-        _GOOD_FIELDS.add(field)
     return field
-
-
-#: Field names `_check_field` accepted: an application builds filters on the same few fields for
-#: every query, and a set lookup is cheaper than the regular expression.
-_GOOD_FIELDS: set[str] = set()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -38,17 +38,17 @@ from redisvec.connection import (
     check_client,
     connection_error,
 )
+from redisvec.errors import SEARCH_SERVERS as SEARCH_SERVERS  # its old home
 from redisvec.errors import (
-    BatchWriteError,
     HybridFallbackWarning,
     IndexNotFoundError,
     KeySpaceError,
     PermissionDeniedError,
     RedisVecError,
-    ResultLimitError,
     SchemaMismatchError,
     SearchUnavailableError,
-    WriteDeniedError,
+    already_exists,
+    translate_server_error,
 )
 from redisvec.filters import FilterExpression
 from redisvec.hybrid import (
@@ -58,6 +58,7 @@ from redisvec.hybrid import (
     parse_hybrid_reply,
     warn_no_terms,
 )
+from redisvec.loading import LoadLedger
 from redisvec.pipelining import AsyncBatchWriter, BatchWriter
 from redisvec.query import CountQuery, FilterQuery, Query, codec_for
 from redisvec.records import PreparedRecord, chunks, prepare_records
@@ -65,14 +66,6 @@ from redisvec.results import SearchResult, decode_hash, parse_search_reply
 from redisvec.schema import IndexSchema, check_id_list, shared_key_spaces
 
 __all__ = ["AsyncSearchIndex", "IndexInfo", "SearchIndex"]
-
-SEARCH_SERVERS = (
-    "Redis 8 or later (open source), Redis Stack, Redis Cloud, Redis Enterprise, "
-    "or Azure Managed Redis created with the RediSearch module"
-)
-
-_MISSING_INDEX = re.compile(r"unknown index|no such index|not found|index .*does not exist", re.I)
-_UNKNOWN_COMMAND = re.compile(r"unknown command|unknown subcommand", re.I)
 
 ClientT = TypeVar("ClientT")
 T = TypeVar("T")
@@ -108,47 +101,9 @@ class IndexInfo:
         )
 
 
-_LIMIT_EXCEEDED = re.compile(r"LIMIT exceeds maximum of (\d+)", re.IGNORECASE)
 # The query vector's byte size is not the index's: the index behind the name (an alias) was
 # rebuilt with another datatype since this SearchIndex read its schema (`redisvec.evolve`).
 _VECTOR_SIZE_CHANGED = re.compile(r"blob size .* does not match", re.IGNORECASE)
-
-
-def _translate(exc: redis.ResponseError, index: str, args: Sequence[Any] = ()) -> Exception:
-    """A server error about a missing command or index, or a refused LIMIT (``args``: the command
-    sent) -> our error, else the original."""
-    text = str(exc)
-    limit = _LIMIT_EXCEEDED.search(text)
-    if limit is not None:
-        asked = args[args.index("LIMIT") + 2] if "LIMIT" in args[:-2] else "more"
-        return ResultLimitError(
-            f"index {index!r}: the query asks for {asked} results (its k or limit; fetch_k for "
-            f"MMR), but the server returns at most {limit.group(1)} per query (its MAXSEARCHRESULTS; "
-            f"it said: {text}). Ask for at most that many, or raise the server's limit "
-            "(FT.CONFIG SET MAXSEARCHRESULTS <n>; hosted plans may not allow it)"
-        )
-    if isinstance(exc, redis.exceptions.NoPermissionError):
-        return PermissionDeniedError(_denied_text(index, text))
-    if _UNKNOWN_COMMAND.search(text) and "FT." in text.upper():
-        return SearchUnavailableError(
-            f"the server has no search module (Query Engine): {text}. Vector search needs "
-            f"{SEARCH_SERVERS}."
-        )
-    if _MISSING_INDEX.search(text):
-        return IndexNotFoundError(f"index {index!r} does not exist on the server ({text})")
-    return exc
-
-
-def _denied_text(index: str, text: str) -> str:
-    return (
-        f"the Redis user may not do this on index {index!r}: NOPERM {text}. Grant the ACL user the "
-        "command (e.g. ACL SETUSER <user> +@write +@search +@transaction +@scripting "
-        "~<key prefix>*: loads run MULTI/EXEC, or EVAL on a cluster) or use another user"
-    )
-
-
-def _already_exists(exc: redis.ResponseError) -> bool:
-    return "already exists" in str(exc).lower()
 
 
 @dataclass(frozen=True)
@@ -307,58 +262,6 @@ class _IndexCore(Generic[ClientT]):
             for r in batch
         ]  # fmt: skip
 
-    @staticmethod
-    def _transaction_outcome(replies: Sequence[Any]) -> tuple[BaseException | None, bool]:
-        """One record's transaction (the replies to MULTI, each queued command, EXEC): the error
-        that kept it from being written whole (None: written), and whether MULTI itself was
-        refused (an ACL user without @transaction: the commands then ran one by one, their
-        replies where the QUEUED would be).
-
-        EXEC refused (the transaction discarded: a command refused while queueing, for lack of
-        memory or permission): nothing was applied; the queued command's refusal is the cause
-        (rather than EXECABORT)."""
-        opened, queued, outcome = replies[0], replies[1:-1], replies[-1]
-        if isinstance(opened, BaseException):
-            return next((r for r in queued if isinstance(r, BaseException)), None), True
-        if isinstance(outcome, list):
-            return next((r for r in outcome if isinstance(r, BaseException)), None), False
-        return next((r for r in queued if isinstance(r, BaseException)), outcome), False
-
-    def _stop_if_denied(
-        self,
-        denied: BaseException | None,
-        failed: list[tuple[str, BaseException]],
-        written: list[str],
-        rest: Sequence[Any],
-    ) -> None:
-        """An ACL user without write permission has every record refused alike: stop at the first
-        such batch (the rest are not sent) with an error that says so, not a per-record list."""
-        if denied is not None:
-            pending = [r.id for b in rest for r in b]
-            raise WriteDeniedError(
-                f"{_denied_text(self.name, str(denied))}; {len(failed) + len(pending)} records "
-                f"were not written ({len(written)} were), the remaining batches were not sent",
-                failed_ids=[i for i, _ in failed] + pending,
-                errors=[e for _, e in failed],
-                written_ids=written,
-            )
-
-    @staticmethod
-    def _failures(
-        batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
-    ) -> list[tuple[str, BaseException]]:
-        """The records a reply refused (each record's replies in turn: ``counts`` of them)."""
-        if not any(isinstance(r, BaseException) for r in results):
-            return []  # the common case, in one pass
-        failed = []
-        pos = 0
-        for record, n in zip(batch, counts):
-            errors = [r for r in results[pos : pos + n] if isinstance(r, BaseException)]
-            if errors:
-                failed.append((record.id, errors[0]))
-            pos += n
-        return failed
-
     def _decode_fetched(self, raw: Any) -> dict[str, Any] | None:
         if not raw:
             return None
@@ -460,7 +363,7 @@ class _IndexCore(Generic[ClientT]):
             yield _Call(("FT.CREATE", *self.schema.ft_create_args()))
         except redis.ResponseError as exc:
             # Another writer created it between our check and FT.CREATE: adopt theirs if it fits.
-            if not (exist_ok and _already_exists(exc)):
+            if not (exist_ok and already_exists(exc)):
                 raise
             yield from self._check_schema_op()
 
@@ -541,8 +444,7 @@ class _IndexCore(Generic[ClientT]):
         batch_size: int,
     ) -> Op[list[str]]:
         prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
-        written: list[str] = []
-        failed: list[tuple[str, BaseException]] = []
+        ledger = LoadLedger(self.name, transactional=self._transactional)
         batches = list(chunks(prepared, batch_size))
         # Batch N+1 is built and sent while the server runs batch N; only then are batch N's
         # replies read. Nothing is sent after a batch is refused for lack of permission.
@@ -558,63 +460,23 @@ class _IndexCore(Generic[ClientT]):
                 sent += 1
                 yield _Send(commands)
                 if len(unread) > 1:
-                    denied = self._settle(*unread[0], (yield _Receive()), written, failed)
+                    denied = ledger.settle(*unread[0], (yield _Receive()))
                     unread.popleft()
             while unread:
-                refused = self._settle(*unread[0], (yield _Receive()), written, failed)
+                refused = ledger.settle(*unread[0], (yield _Receive()))
                 denied = denied if denied is not None else refused
                 unread.popleft()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             in_flight = [r for b, _ in unread for r in b]  # sent, replies not read
             pending = [r.id for r in in_flight] + [r.id for b in batches[sent:] for r in b]
-            raise self._load_error(failed, written, pending, exc, in_flight) from exc
-        self._stop_if_denied(denied, failed, written, batches[sent:])
-        if failed:
-            raise self._load_error(failed, written, [])
+            # where (masked), what the client saw, and what to check
+            lost = f"{connection_error(self.client, exc)}, after retrying"
+            raise ledger.error(pending, lost, in_flight) from exc
+        if denied is not None:
+            raise ledger.denied(denied, batches[sent:])
+        if ledger.failed:
+            raise ledger.error([])
         return [r.id for r in prepared]
-
-    def _settle(
-        self,
-        batch: Sequence[PreparedRecord],
-        counts: Sequence[int],
-        results: Sequence[Any],
-        written: list[str],
-        failed: list[tuple[str, BaseException]],
-    ) -> BaseException | None:
-        """Record a batch's outcome (a record refused by the server does not stop the others);
-        the error that refused the batch for lack of permission, if one did."""
-        refused = None
-        batch_failed: list[tuple[str, BaseException]] = []
-        if self._transactional:
-            step = counts[0] if counts else 1  # every record of a batch has as many commands
-            if not all(  # the common case: every EXEC ran, and every command in it
-                type(done) is list and not any(isinstance(r, BaseException) for r in done)
-                for done in results[step - 1 :: step]
-            ):
-                batch_failed, refused = self._transaction_failures(batch, counts, results)
-        else:
-            batch_failed = self._failures(batch, counts, results)
-        bad = {i for i, _ in batch_failed}
-        written += [r.id for r in batch if r.id not in bad]
-        failed += batch_failed
-        denied = _denied(batch_failed)
-        return denied[0] if denied else refused  # a write refused says more than MULTI
-
-    def _transaction_failures(
-        self, batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
-    ) -> tuple[list[tuple[str, BaseException]], BaseException | None]:
-        """The records whose transaction did not write them, and the refusal of MULTI if any."""
-        batch_failed = []
-        refused = None
-        pos = 0
-        for record, n in zip(batch, counts):
-            error, multi_refused = self._transaction_outcome(results[pos : pos + n])
-            if error is not None:
-                batch_failed.append((record.id, error))
-            if multi_refused and refused is None:
-                refused = results[pos]
-            pos += n
-        return batch_failed, refused
 
     def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
         command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
@@ -669,45 +531,14 @@ class _IndexCore(Generic[ClientT]):
         try:
             replies = yield _Pipeline(commands)
         except redis.ResponseError as exc:
-            raise _translate(exc, self.name, commands[1]) from exc
+            raise translate_server_error(exc, self.name, commands[1]) from exc
         return fuse_legs(
             query, self.schema, self._parse(vector, replies[0]), self._parse(text, replies[1])
         )
 
     def _search_call(self, query: Query) -> _Call:
-        # One command, no operation generator to drive: search is the hot path (~3 us a query).
+        # One command, no operation generator to drive: search is the hot path.
         return _Call(("FT.SEARCH", *query.to_args(self.schema)))
-
-    def _load_error(
-        self,
-        failed: list[tuple[str, BaseException]],
-        written: list[str],
-        pending: list[str],
-        cause: BaseException | None = None,
-        in_flight: Sequence[PreparedRecord] = (),
-    ) -> BatchWriteError:
-        failed_ids = [i for i, _ in failed] + pending
-        # str(), not repr(): redis-py 8 exceptions repr as "server:ResponseError", without the text
-        first = f"{failed[0][0]!r}: {failed[0][1]}" if failed else "connection lost"
-        if cause is not None:  # where (masked), what the client saw, and what to check
-            first = f"{connection_error(self.client, cause)}, after retrying"
-        shown = ", ".join(map(repr, failed_ids[:5])) + (", ..." if len(failed_ids) > 5 else "")
-        return BatchWriteError(
-            f"{len(failed_ids)} of {len(failed_ids) + len(written)} records were not written to "
-            f"index {self.name!r} ({shown}; first error: {first}); every other record was "
-            "written"
-            + (
-                f"; the {len(in_flight)} records in flight when the connection was lost (sent, "
-                "replies not read) may or may not be stored (unconfirmed_ids)"
-                if in_flight
-                else ""
-            )
-            + "; loading the same records again is safe",
-            failed_ids=failed_ids,
-            errors=[e for _, e in failed],
-            written_ids=written,
-            unconfirmed_ids=[r.id for r in in_flight],
-        )
 
 
 def _prefixes(info_reply: Any) -> tuple[str, ...]:
@@ -744,10 +575,6 @@ return 1
 """
 
 
-def _denied(failed: list[tuple[str, BaseException]]) -> list[BaseException]:
-    return [e for _, e in failed if isinstance(e, redis.exceptions.NoPermissionError)]
-
-
 def _json_dumps(value: Any) -> str:
     import json
 
@@ -778,7 +605,7 @@ class SearchIndex(_IndexCore[SyncClient]):
         try:
             schema = IndexSchema.from_existing(client, name)
         except redis.ResponseError as exc:
-            raise _translate(exc, name) from exc
+            raise translate_server_error(exc, name) from exc
         return cls(schema, client)
 
     def _run(self, op: Op[T]) -> T:
@@ -816,7 +643,7 @@ class SearchIndex(_IndexCore[SyncClient]):
             try:
                 return self.client.execute_command(*request.args)  # type: ignore[no-untyped-call]
             except redis.ResponseError as exc:
-                raise _translate(exc, self.name, request.args) from exc
+                raise translate_server_error(exc, self.name, request.args) from exc
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 if isinstance(exc, ConnectionFailedError):
                     raise
@@ -957,7 +784,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         try:
             schema = await IndexSchema.afrom_existing(client, name)
         except redis.ResponseError as exc:
-            raise _translate(exc, name) from exc
+            raise translate_server_error(exc, name) from exc
         return cls(schema, client)
 
     async def _run(self, op: Op[T]) -> T:
@@ -996,7 +823,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
             try:
                 return await self.client.execute_command(*request.args)  # type: ignore[no-untyped-call]
             except redis.ResponseError as exc:
-                raise _translate(exc, self.name, request.args) from exc
+                raise translate_server_error(exc, self.name, request.args) from exc
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 if isinstance(exc, ConnectionFailedError):
                     raise

@@ -100,7 +100,7 @@ class StoredDocument:
     """A document as the adapters see it, independent of either framework.
 
     Slots, not frozen: the adapters build one per search hit, and a frozen dataclass's
-    ``__init__`` (``object.__setattr__`` per attribute) cost ~1 us more per hit."""
+    ``__init__`` sets each attribute through ``object.__setattr__``, a cost paid per hit."""
 
     id: str
     text: str
@@ -386,7 +386,7 @@ def _json_encoder() -> Callable[[Any], str]:
     """``json.dumps(value, ensure_ascii=False)``, minus its per-call set-up.
 
     ``JSONEncoder.encode`` builds a C encoder on every call, half of the cost of encoding a small
-    metadata dict (1.3 us -> 0.6 us), once per document written; this one is built once. Without
+    metadata dict, once per document written; this one is built once. Without
     a circular-reference check (that needs per-call state): a cycle raises RecursionError, which
     `_dump_metadata` reports like any unencodable value. The C encoder is an implementation
     detail of the json module, so it is checked against ``JSONEncoder`` before use.
@@ -412,8 +412,8 @@ _scan_json: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once
 
 
 def load_json(text: str | bytes) -> Any:
-    """``json.loads(text)``: 0.35 us instead of 0.9 us for a small metadata dict, once per search
-    hit. The scanner parses one value at the start of the string; whatever it does not fully
+    """``json.loads(text)`` without its per-call checks, for a small metadata dict once per
+    search hit. The scanner parses one value at the start of the string; whatever it does not fully
     consume (whitespace around the value, errors) takes ``json.loads`` for its exact result."""
     if type(text) is str:
         try:

@@ -127,6 +127,16 @@ class ManagedIndex:
         self.adopt(schema, sample, text_field=text_field, vector_field=vector_field)
         self.existing_only = True
 
+    def metric(self, schema: IndexSchema | None = None) -> str:
+        """The distance metric (lower case) of the vector field searched: from ``schema`` (or
+        the index's, once known), else the one asked for."""
+        schema = schema or self.schema
+        if schema is not None:
+            fld = schema.fields_by_name.get(self.layout.vector_field)
+            if isinstance(fld, VectorField):
+                return fld.distance_metric.lower()
+        return str(self.options.get("distance_metric", "cosine")).lower()
+
     def forget(self) -> None:
         """Back to knowing nothing: the next use looks at the server again."""
         self.use(None, self.requested)

@@ -25,7 +25,7 @@ from typing import Any
 from redisvec._resp import to_str
 from redisvec._steps import Op, Step, arun, run
 from redisvec.connection import Connections
-from redisvec.errors import IndexNotFoundError
+from redisvec.errors import IndexNotFoundError, is_missing_index
 from redisvec.filters import FilterExpression, Tag
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.query import FilterQuery, TextQuery
@@ -219,7 +219,7 @@ class MessageStore:
             try:
                 page = self._groups((yield Step("client", "execute_command", args)))
             except Exception as exc:
-                if "no such index" in str(exc).lower() or "unknown index" in str(exc).lower():
+                if is_missing_index(exc):
                     return []
                 raise
             found += page

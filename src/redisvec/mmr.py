@@ -9,12 +9,17 @@ similarity between candidates.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["mmr_select"]
+if TYPE_CHECKING:
+    from redisvec.layout import StoredDocument
+
+__all__ = ["mmr_rerank", "mmr_select"]
+
+D = TypeVar("D", bound="StoredDocument")
 
 
 def mmr_select(
@@ -51,3 +56,13 @@ def mmr_select(
         available[best] = False
         redundancy = np.maximum(redundancy, pairwise[best])
     return chosen
+
+
+def mmr_rerank(docs: Sequence[D], k: int, lambda_mult: float = 0.5) -> list[tuple[D, float]]:
+    """The MMR step both adapters take: ``k`` of ``docs`` (hits read with their vectors, in the
+    index's order) in MMR order, each with its similarity to the query."""
+    if not docs:
+        return []
+    relevance = [d.similarity or 0.0 for d in docs]
+    vectors = np.stack([np.asarray(d.vector, dtype=np.float64) for d in docs])
+    return [(docs[i], relevance[i]) for i in mmr_select(relevance, vectors, k, lambda_mult)]

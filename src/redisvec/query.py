@@ -16,13 +16,13 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, TypeAlias
 
 from redisvec.codec import VectorCodec, VectorLike
 from redisvec.errors import SchemaError
 from redisvec.filters import DEFAULT_STOPWORDS, FilterExpression, is_stopword, text_terms
-from redisvec.schema import check_id_list, json_path, memo_put
+from redisvec.memo import CodecKey, KnnKey, WhereKey, memo_put
+from redisvec.schema import check_id_list, json_path
 
 if TYPE_CHECKING:
     from redisvec.schema import IndexSchema, VectorField
@@ -52,16 +52,16 @@ def _render_filter(flt: Filter, schema: IndexSchema) -> str:
     if isinstance(flt, str):
         return flt.strip() or "*"
     # Filters and schemas are immutable, and an application passes the same filter objects again
-    # (``Tag(f) == value`` is shared per field and value): checked and rendered once per pair,
-    # keyed by identity (hashing a filter tree costs more than rendering it). Each entry holds its
-    # filter, so no other object can take that id while it is cached.
-    cache = schema.memo("query.where")
-    cached = cache.get(id(flt))
+    # (``Tag(f) == value`` is shared per field and value): checked and rendered once per pair
+    # (see `WhereKey`).
+    cache = schema.memo(WhereKey)
+    key = WhereKey(id(flt))
+    cached = cache.get(key)
     if cached is not None and cached[0] is flt:
         return cached[1]  # type: ignore[no-any-return]
     # checked, with each tag field's separator, and text without the index's stopwords
     where = flt.render(schema.fields_by_name, stopwords=stopwords_of(schema))
-    memo_put(cache, id(flt), (flt, where))
+    memo_put(cache, key, (flt, where))
     return where
 
 
@@ -86,19 +86,20 @@ def _vector_field(schema: IndexSchema, name: str | None) -> VectorField:
 
 
 def codec_for(schema: IndexSchema, vector_field: VectorField) -> VectorCodec:
-    return _codec(
-        vector_field.dims,
-        vector_field.datatype,
-        schema.name,
-        vector_field.name,
-        vector_field.distance_metric,
-    )
-
-
-@lru_cache(maxsize=256)
-def _codec(dims: int, datatype: str, index: str, field: str, metric: str) -> VectorCodec:
-    """Codecs are immutable: one per field, not one per query (building one checks its datatype)."""
-    return VectorCodec(dims, datatype, index, field, metric)
+    """The codec of ``vector_field`` (one per field and schema, not one per query)."""
+    cache = schema.memo(CodecKey)
+    key = CodecKey(vector_field.name)
+    cached = cache.get(key)
+    if cached is None or cached[0] != vector_field:
+        codec = VectorCodec(
+            vector_field.dims,
+            vector_field.datatype,
+            schema.name,
+            vector_field.name,
+            vector_field.distance_metric,
+        )
+        cached = memo_put(cache, key, (vector_field, codec))
+    return cached[1]  # type: ignore[no-any-return]
 
 
 def _return_args(
@@ -174,7 +175,7 @@ class VectorQuery(_Scores):
             positive_int("ef_runtime", self.ef_runtime)
         where = _render_filter(self.filter, schema)
         names = None if self.return_fields is None else tuple(self.return_fields)
-        settings = (
+        settings = KnnKey(
             self.vector_field,
             k,
             self.ef_runtime,
@@ -182,7 +183,7 @@ class VectorQuery(_Scores):
             names,
             self.return_vector,
         )
-        cache = schema.memo("query.knn")
+        cache = schema.memo(KnnKey)
         cached = cache.get(settings)
         if cached is None:
             cached = memo_put(cache, settings, self._knn_template(schema, k, where, names))

@@ -31,7 +31,8 @@ import redis
 
 from redisvec._resp import normalize_info
 from redisvec.connection import connection_error
-from redisvec.errors import IndexNotFoundError, SchemaError
+from redisvec.errors import SchemaError, translate_server_error
+from redisvec.memo import memo_put as memo_put  # its old home
 
 if TYPE_CHECKING:
     from redisvec.connection import AsyncClient, SyncClient
@@ -417,11 +418,11 @@ class IndexSchema:
     def fields_by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 
-    def memo(self, kind: str) -> dict[Any, Any]:
-        """A cache for what ``kind`` (the deriving module's name for it: a reply-parsing plan,
-        query templates, rendered filters) derives from this schema on the hot path. A schema is
+    def memo(self, kind: type) -> dict[Any, Any]:
+        """The cache of what the hot path derives from this schema, for one kind of derived
+        value: ``kind`` is its key type in `redisvec.memo` (e.g. ``KnnKey``). A schema is
         immutable, so nothing in it goes stale, and it goes away with the schema. Whoever keys it
-        with caller-supplied values bounds it (see `memo_put`)."""
+        with caller-supplied values bounds it (`redisvec.memo.memo_put`)."""
         memos = self._memos
         found = memos.get(kind)
         if found is None:
@@ -429,7 +430,7 @@ class IndexSchema:
         return found
 
     @cached_property
-    def _memos(self) -> dict[str, dict[Any, Any]]:
+    def _memos(self) -> dict[type, dict[Any, Any]]:
         return {}
 
     @cached_property
@@ -592,7 +593,7 @@ class IndexSchema:
         try:
             reply = client.execute_command("FT.INFO", index_name)  # type: ignore[no-untyped-call]
         except redis.ResponseError as exc:
-            raise _missing(exc, index_name) from exc
+            raise translate_server_error(exc, index_name) from exc
         except (redis.ConnectionError, redis.TimeoutError) as exc:  # often the first contact
             raise connection_error(client, exc) from exc
         return cls.from_info(reply, index_name, key_separator=key_separator)
@@ -605,7 +606,7 @@ class IndexSchema:
         try:
             reply = await client.execute_command("FT.INFO", index_name)  # type: ignore[no-untyped-call]
         except redis.ResponseError as exc:
-            raise _missing(exc, index_name) from exc
+            raise translate_server_error(exc, index_name) from exc
         except (redis.ConnectionError, redis.TimeoutError) as exc:  # often the first contact
             raise connection_error(client, exc) from exc
         return cls.from_info(reply, index_name, key_separator=key_separator)
@@ -681,14 +682,6 @@ def _yaml() -> Any:
         return importlib.import_module("yaml")
     except ImportError:
         raise ImportError("YAML schemas need PyYAML: pip install 'redisvec[yaml]'") from None
-
-
-def _missing(exc: redis.ResponseError, index_name: str) -> Exception:
-    text = str(exc)
-    lowered = text.lower()
-    if "unknown index" in lowered or "no such index" in lowered or "not found" in lowered:
-        return IndexNotFoundError(f"index {index_name!r} does not exist on the server ({text})")
-    return exc
 
 
 def _field_to_dict(f: Field) -> dict[str, Any]:
@@ -829,12 +822,3 @@ def shared_key_spaces(ours: Iterable[str], theirs: Iterable[str]) -> list[tuple[
     """``(our prefix, their prefix)`` for each pair of key spaces that overlap: one prefix starts
     with the other, so some keys are in both (``""`` overlaps everything)."""
     return [(a, b) for a in ours for b in theirs if a.startswith(b) or b.startswith(a)]
-
-
-def memo_put(cache: dict[Any, Any], key: Any, value: Any, bound: int = 1024) -> Any:
-    """``cache[key] = value`` in a cache of at most ``bound`` entries (emptied when full: the
-    values it holds come back from the next queries); returns ``value``."""
-    if len(cache) >= bound:
-        cache.clear()
-    cache[key] = value
-    return value

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from redisvec.errors import ServerNotFoundError
+from redisvec.errors import PortTakenError, ServerNotFoundError
 
 __all__ = ["LocalRedis", "ServerBinaries", "find_binaries", "url_or_local"]
 
@@ -194,7 +194,7 @@ class LocalRedis:
             try:
                 self._launch(self._requested_port or _free_port())
                 break
-            except _PortTaken as exc:
+            except PortTakenError as exc:
                 last_error = exc
                 if self._requested_port:
                     break
@@ -245,7 +245,7 @@ class LocalRedis:
                 self._cleanup()
                 tail = "\n".join((text + stderr).strip().splitlines()[-8:])
                 if "Address already in use" in tail:
-                    raise _PortTaken(tail)
+                    raise PortTakenError(tail)
                 raise ServerNotFoundError(
                     f"{self.binaries.server} ({self.binaries.source}) exited at start:\n{tail}\n"
                     f"{_SETUP_HINT}"
@@ -331,10 +331,6 @@ def url_or_local(url: str | None) -> Iterator[str]:
         return
     with LocalRedis() as server:
         yield server.url
-
-
-class _PortTaken(RuntimeError):
-    pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:

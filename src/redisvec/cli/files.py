@@ -16,14 +16,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from redisvec.errors import SchemaError
+from redisvec.errors import FileError, SchemaError
 from redisvec.schema import IndexSchema, _field_from_dict
 
 __all__ = ["FileError", "count_records", "iter_records", "read_schema_file", "read_vector"]
-
-
-class FileError(ValueError):
-    """A file the command line was given cannot be used; the message names file and line."""
 
 
 def _yaml() -> Any:

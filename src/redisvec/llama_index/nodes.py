@@ -49,8 +49,8 @@ _NOT_IN_NODE_JSON: dict[str, Any] = {
 
 def node_parts(node: BaseNode) -> tuple[str, dict[str, Any], str | None, str]:
     """``(text, metadata, ref_doc_id, node_json)`` for one node (its metadata is not copied)."""
-    # pydantic-core writes the JSON itself: 2.5 us per TextNode, against 7 us for model_dump
-    # (mode="json") and json.dumps. Its serializer adds the class name (BaseComponent's).
+    # pydantic-core writes the JSON itself, without model_dump(mode="json") and json.dumps
+    # building the dict first. Its serializer adds the class name (BaseComponent's).
     text = node.get_content(metadata_mode=MetadataMode.NONE)
     node_json = node.model_dump_json(exclude=_NOT_IN_NODE_JSON)
     return text, node.metadata, node.ref_doc_id, node_json
@@ -94,13 +94,13 @@ def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
 
 # -- templates: nodes that differ only in id, text, metadata and embedding -------------------------
 #
-# Validating a TextNode from its JSON (3.4 us) and parsing the JSON (1.2 us) ran for every search
+# Validating a TextNode from its JSON and parsing the JSON ran for every search
 # hit, though the node JSON of TextNodes without relationships is the same for all of them but for
 # the id, which leads it (`_template_key`). Such a node is validated once and kept as a template,
 # under the rest of its JSON; each hit is a shallow copy
 # of it with its own id, text, metadata and embedding and fresh empty lists and dicts (so nothing
-# mutable is shared): what ``model_copy(update=...)`` makes, in 1 us instead of its 2 us (it
-# copies every part of the model through copy.copy). The copy sets pydantic's own model state, so
+# mutable is shared): what ``model_copy(update=...)`` makes, without its copy.copy of every
+# part of the model. The copy sets pydantic's own model state, so
 # it is checked once against model_copy; if they differ, no template is used. Only JSON whose
 # values are all scalars or empty containers qualifies.
 

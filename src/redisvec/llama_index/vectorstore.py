@@ -41,7 +41,7 @@ from redisvec.layout import DocumentLayout, StoredDocument, check_doc_id, metada
 from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
 from redisvec.llama_index.nodes import node_parts, to_node
 from redisvec.managed import ManagedIndex
-from redisvec.mmr import mmr_select
+from redisvec.mmr import mmr_rerank
 from redisvec.peers import named_schema, switch_aliases
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery, positive_int
 from redisvec.results import SearchResult
@@ -117,7 +117,7 @@ class RedisVectorStore(BasePydanticVectorStore):
     overwrite: bool = False
     batch_size: int = 500
 
-    # Private attributes of a pydantic model are read through its __getattr__ (~1.3 us each), so
+    # Private attributes of a pydantic model are read through its __getattr__ (slow), so
     # the paths every query takes read this one once, and pass what they need on.
     _managed: ManagedIndex = PrivateAttr()
 
@@ -227,6 +227,29 @@ class RedisVectorStore(BasePydanticVectorStore):
             **kwargs,
         )
         store._managed.open(text_field=text_field, vector_field=vector_field)
+        return store
+
+    @classmethod
+    async def afrom_existing_index(
+        cls,
+        *,
+        index_name: str = "llama_index",
+        redis_url: str | None = None,
+        redis_client: SyncClient | None = None,
+        async_client: AsyncClient | None = None,
+        text_field: str | None = None,
+        vector_field: str | None = None,
+        **kwargs: Any,
+    ) -> RedisVectorStore:
+        """Async `from_existing_index`."""
+        store = cls(
+            index_name=index_name,
+            redis_url=redis_url,
+            redis_client=redis_client,
+            async_client=async_client,
+            **kwargs,
+        )
+        await store._managed.aopen(text_field=text_field, vector_field=vector_field)
         return store
 
     # -- the index, with llama-index-vector-stores-redis' names -----------------------------------
@@ -528,8 +551,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         ids = list(query.node_ids) if query.node_ids else None
         fields = layout.return_fields
         queries: list[Query] = []
-        metric = schema.fields_by_name.get(layout.vector_field)
-        plan = _Plan(mode, queries, k, layout, getattr(metric, "distance_metric", "cosine"))
+        plan = _Plan(mode, queries, k, layout, self._managed.metric(schema))
 
         if mode == Mode.HYBRID:
             plan.hybrid = self._hybrid(query, options, where, ids, k)
@@ -645,16 +667,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         if plan.mode == Mode.DEFAULT:
             scored = [(d, d.similarity or 0.0) for d in docs_of(plan, results[0])]
         elif plan.mode == Mode.MMR:
-            docs = docs_of(plan, results[0])
-            if docs:
-                import numpy as np
-
-                rel = [d.similarity or 0.0 for d in docs]
-                vectors = np.stack([np.asarray(d.vector, dtype=np.float64) for d in docs])
-                chosen = mmr_select(rel, vectors, plan.k, lambda_mult=plan.lambda_mult)
-                scored = [(docs[i], rel[i]) for i in chosen]
-            else:
-                scored = []
+            scored = mmr_rerank(docs_of(plan, results[0]), plan.k, plan.lambda_mult)
         elif plan.mode == Mode.TEXT_SEARCH:
             scored = [
                 (plan.layout.from_fields(h.id, h.fields), h.score or 0.0) for h in results[0].hits
