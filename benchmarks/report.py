@@ -32,6 +32,11 @@ METRICS = (
     "async_conc_qps",
     "async_speedup",
     "recall_at_10",
+    "server_knn_us",
+    "server_knn_filtered_us",
+    "server_range_us",
+    "server_knn_calls",
+    "ping_p50_us",
 )
 # Targets of issue 7.
 INGEST_VS_OFFICIAL = 1.3
@@ -168,6 +173,44 @@ def main_table(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> 
             f"| {_fmt(m.get('mem_bytes_per_doc'), 0)} "
             f"| {_fmt(m.get('recall_at_10'), 3)} |"
         )
+    return lines
+
+
+FLOOR_KINDS = (("KNN", "knn"), ("filtered KNN", "knn_filtered"), ("range", "range"))
+
+
+def floor_table(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> list[str]:
+    """Each variant's p50 as a multiple of the physical floor (its own query's server time plus
+    the loopback round trip), next to its multiple of raw redis-py."""
+    raw = med.get(("raw", case, "float32"), {})
+    pings = [m["ping_p50_us"] for (_, c, _), m in med.items() if c == case and "ping_p50_us" in m]
+    ping = statistics.median(pings) if pings else None
+    head = "| variant | " + " | ".join(
+        f"{label} p50 us: server + PING = floor -> x floor (x raw)" for label, _ in FLOOR_KINDS
+    )
+    lines = [
+        f"Loopback round trip (PING p50, plain socket): {_fmt(ping, 0)} us.",
+        "",
+        head + " |",
+        "|" + "---|" * (1 + len(FLOOR_KINDS)),
+    ]
+    for key in ORDER:
+        m = med.get((key, case, "float32"))
+        if m is None:
+            continue
+        cells = []
+        for _, name in FLOOR_KINDS:
+            p50, server = m.get(f"{name}_p50_ms"), m.get(f"server_{name}_us")
+            if p50 is None or server is None or ping is None:
+                cells.append("n/a")
+                continue
+            floor = server + ping
+            vs_raw = raw.get(f"{name}_p50_ms")
+            cells.append(
+                f"{p50 * 1e3:.0f}: {server:.0f} + {ping:.0f} = {floor:.0f} -> "
+                f"**{p50 * 1e3 / floor:.2f}x**" + (f" ({p50 / vs_raw:.2f}x)" if vs_raw else "")
+            )
+        lines.append(f"| {LABELS[key]} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -365,7 +408,18 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
         hello = meta["workers"].get(key)
         if hello:
             versions = ", ".join(f"{p} {v}" for p, v in hello["versions"].items())
-            lines.append(f"- {LABELS[key]}: Python {hello['python']}; {versions}")
+            parser = f"; replies parsed by {hello['parser']}" if "parser" in hello else ""
+            lines.append(f"- {LABELS[key]}: Python {hello['python']}; {versions}{parser}")
+    lines += (
+        []
+        if meta.get("here")
+        else [
+            "- redisvec's environment holds what `pip install 'redisvec[langchain,llama-index,server]'` "
+            "installs (plus the runner's matplotlib): hiredis comes with redisvec (a dependency), "
+            "not from the benchmark, so redisvec's figures are the default install's. The raw "
+            "floor is redis-py with hiredis.",
+        ]
+    )
     for key, why in meta.get("unavailable", {}).items():
         lines.append(f"- {LABELS.get(key, key)}: **not measured** ({why})")
     lines += [
@@ -403,6 +457,19 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
     ]
     for c in _cases(med):
         lines += [f"### {c}", "", *main_table(med, c), ""]
+    lines += [
+        "## Distance to the physical floor",
+        "",
+        "What no client can go below: the server's own time per query (`INFO commandstats`: "
+        "the `FT.SEARCH` usec delta around each variant's own query blocks, while the other "
+        "variants are idle, divided by the queries) plus one loopback round trip (PING on a "
+        "plain socket from the runner, between query blocks: no client library in it). Each "
+        "p50 is shown as a multiple of that floor, and in brackets of raw redis-py's p50. "
+        "`benchmarks/profile_knn.py` breaks the client's share of a core KNN query down.",
+        "",
+    ]
+    for c in _cases(med):
+        lines += [f"### {c}", "", *floor_table(med, c), ""]
     lines += [
         "## float16 vs float32 (vector memory and recall)",
         "",
