@@ -174,6 +174,7 @@ def main() -> int:
             "pack command (redis-py)": lambda i: conn.pack_command(*argv[i]),
             "parse reply (hiredis)": hiredis_parse,
             "build hits (parse_search_reply)": lambda i: parse_search_reply(parsed[i], schema),
+            "raw's hits (a dict of text per hit)": lambda i: raw_hits(parsed[i]),
             "raw: execute_command + dicts, hiredis": lambda i: raw_hits(
                 fast.execute_command(*argv[i])
             ),
