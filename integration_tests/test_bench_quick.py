@@ -66,7 +66,7 @@ def test_quick_benchmark_runs_and_its_results_are_correct(tmp_path: Path) -> Non
             # and a round trip shorter than any query
             for kind in ("knn", "knn_filtered", "range"):
                 assert r[f"server_{kind}_calls"] == 1.0, (key, r["case"], kind)
-                assert 0 < r[f"server_{kind}_us"], (key, r["case"], kind)
+                assert r[f"server_{kind}_us"] > 0, (key, r["case"], kind)
             assert 0 < r["ping_p50_us"] < r["knn_p50_ms"] * 1e3, (key, r["case"])
     assert "## Distance to the physical floor" in report
     # the default install: redis-py parses with hiredis, which comes with redisvec
