@@ -32,6 +32,11 @@ METRICS = (
     "async_conc_qps",
     "async_speedup",
     "recall_at_10",
+    "server_knn_us",
+    "server_knn_filtered_us",
+    "server_range_us",
+    "server_knn_calls",
+    "ping_p50_us",
 )
 # Targets of issue 7.
 INGEST_VS_OFFICIAL = 1.3
@@ -115,6 +120,20 @@ to ~10% (LangChain adapter vs langchain-redis on 1536/FLAT: 1.43x, then 1.29x).
   cached arguments (~2 us), typed `Hit`s (~3 us over raw's plain dicts), `_perform`'s error
   translation (~1-2 us). That is 1.05x of a 0.3 ms query; the rest of the gap, and the case to
   case spread (+-3% between runs), is noise around it.
+- **The default install, and the floor (profiled: `benchmarks/profile_knn.py`, 384/HNSW, 3,000
+  documents, interleaved, medians).** hiredis is a dependency of redisvec since this run: without
+  it redis-py parses replies in Python and a KNN query takes ~1.8x as long (raw 192 -> 357 us,
+  core 226 -> 394 us), so every figure here is what `pip install redisvec[...]` gives. Every
+  Python client sits at 1.5-2.1x its physical floor (the server's own time plus one loopback
+  round trip), raw redis-py included, and most of that distance is redis-py's, not ours. Of a
+  core KNN query: server ~80 us; the same bytes sent and the whole reply received on a plain
+  socket ~86 us (the server's time included); building the arguments 4 us; redis-py packing
+  them 14 us; hiredis parsing the reply 19 us; building the `Hit`s 22 us (raw's plain dicts:
+  8 us). That leaves ~70 us of redis-py's `execute_command` above a plain socket plus packing and
+  parsing, which cProfile puts in the `sendall` of its connection, not in Python functions; raw
+  pays it as the core does. The core's remaining ~15-35 us over raw (1.03-1.18x across runs on
+  384/HNSW) is its typed query and hits (`to_args`, `parse_search_reply`), `_perform`'s error
+  translation, and noise: src/ was not changed in this round.
 - **Adapter query p50 (LangChain 1.06-1.24x raw, LlamaIndex 1.17-1.69x):** client CPU per query
   with the reply replayed: raw 12 us, LangChain 34 us (was 71), LlamaIndex 75 us (was 151). What
   is left is the frameworks' objects: a LangChain `Document` per hit (~2 us) and a LlamaIndex
@@ -168,6 +187,59 @@ def main_table(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> 
             f"| {_fmt(m.get('mem_bytes_per_doc'), 0)} "
             f"| {_fmt(m.get('recall_at_10'), 3)} |"
         )
+    return lines
+
+
+FLOOR_KINDS = (("KNN", "knn"), ("filtered KNN", "knn_filtered"), ("range", "range"))
+
+
+def _ping_us(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> float | None:
+    pings = [m["ping_p50_us"] for (_, c, _), m in med.items() if c == case and "ping_p50_us" in m]
+    return statistics.median(pings) if pings else None
+
+
+def _vs_floor(
+    med: dict[tuple[str, str, str], dict[str, float]], key: str, case: str, name: str
+) -> tuple[float, float, float, float] | None:
+    """(p50 us, server us, round trip us, p50 / (server + round trip)) of one variant."""
+    m, ping = med.get((key, case, "float32"), {}), _ping_us(med, case)
+    p50, server = m.get(f"{name}_p50_ms"), m.get(f"server_{name}_us")
+    if p50 is None or server is None or ping is None:
+        return None
+    return p50 * 1e3, server, ping, p50 * 1e3 / (server + ping)
+
+
+def floor_table(med: dict[tuple[str, str, str], dict[str, float]], case: str) -> list[str]:
+    """Each variant's p50 as a multiple of the physical floor (its own query's server time plus
+    the loopback round trip), next to its multiple of raw redis-py."""
+    raw = med.get(("raw", case, "float32"), {})
+    ping = _ping_us(med, case)
+    head = "| variant | " + " | ".join(
+        f"{label} p50 us: server + PING = floor -> x floor (x raw)" for label, _ in FLOOR_KINDS
+    )
+    lines = [
+        f"Loopback round trip (PING p50, plain socket): {_fmt(ping, 0)} us.",
+        "",
+        head + " |",
+        "|" + "---|" * (1 + len(FLOOR_KINDS)),
+    ]
+    for key in ORDER:
+        m = med.get((key, case, "float32"))
+        if m is None:
+            continue
+        cells = []
+        for _, name in FLOOR_KINDS:
+            got = _vs_floor(med, key, case, name)
+            if got is None:
+                cells.append("n/a")
+                continue
+            p50, server, rtt, ratio = got
+            vs_raw = raw.get(f"{name}_p50_ms")
+            cells.append(
+                f"{p50:.0f}: {server:.0f} + {rtt:.0f} = {server + rtt:.0f} -> **{ratio:.2f}x**"
+                + (f" ({p50 / 1e3 / vs_raw:.2f}x)" if vs_raw else "")
+            )
+        lines.append(f"| {LABELS[key]} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -316,6 +388,13 @@ def headline(med: dict[tuple[str, str, str], dict[str, float]]) -> list[str]:
             floor = max((f for f in floors if f), default=None)
             cells.append(f"{ours / floor:.2f}x" if floor else "n/a")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for key, who in (("raw", "raw redis-py"), ("redisvec-core", "core")):
+        got = [_vs_floor(med, key, c, "knn") for c in cases]
+        lines.append(
+            f"| {who} KNN p50 vs the floor (server's own time + loopback round trip) | "
+            + " | ".join(f"{g[3]:.2f}x" if g else "n/a" for g in got)
+            + " |"
+        )
     return lines
 
 
@@ -365,7 +444,18 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
         hello = meta["workers"].get(key)
         if hello:
             versions = ", ".join(f"{p} {v}" for p, v in hello["versions"].items())
-            lines.append(f"- {LABELS[key]}: Python {hello['python']}; {versions}")
+            parser = f"; replies parsed by {hello['parser']}" if "parser" in hello else ""
+            lines.append(f"- {LABELS[key]}: Python {hello['python']}; {versions}{parser}")
+    lines += (
+        []
+        if meta.get("here")
+        else [
+            "- redisvec's environment holds what `pip install 'redisvec[langchain,llama-index,server]'` "
+            "installs (plus the runner's matplotlib): hiredis comes with redisvec (a dependency), "
+            "not from the benchmark, so redisvec's figures are the default install's. The raw "
+            "floor is redis-py with hiredis.",
+        ]
+    )
     for key, why in meta.get("unavailable", {}).items():
         lines.append(f"- {LABELS.get(key, key)}: **not measured** ({why})")
     lines += [
@@ -403,6 +493,19 @@ def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> str
     ]
     for c in _cases(med):
         lines += [f"### {c}", "", *main_table(med, c), ""]
+    lines += [
+        "## Distance to the physical floor",
+        "",
+        "What no client can go below: the server's own time per query (`INFO commandstats`: "
+        "the `FT.SEARCH` usec delta around each variant's own query blocks, while the other "
+        "variants are idle, divided by the queries) plus one loopback round trip (PING on a "
+        "plain socket from the runner, between query blocks: no client library in it). Each "
+        "p50 is shown as a multiple of that floor, and in brackets of raw redis-py's p50. "
+        "`benchmarks/profile_knn.py` breaks the client's share of a core KNN query down.",
+        "",
+    ]
+    for c in _cases(med):
+        lines += [f"### {c}", "", *floor_table(med, c), ""]
     lines += [
         "## float16 vs float32 (vector memory and recall)",
         "",

@@ -296,6 +296,75 @@ def machine_info() -> dict[str, str]:
 
 
 BLOCK = 10  # queries per interleaved block
+PINGS = 20  # plain-socket PINGs per query block: the loopback round trip
+
+
+class Floor:
+    """What no client can go below: the server's own time per query (INFO commandstats, the
+    FT.SEARCH usec delta around a variant's own query block: the other workers are idle then) and
+    the loopback round trip (PING on a plain socket from this process: no client library)."""
+
+    def __init__(self, client: Any, url: str) -> None:
+        import socket
+        from urllib.parse import urlparse
+
+        self.client = client
+        u = urlparse(url)
+        self.sock = socket.create_connection((u.hostname or "localhost", u.port or 6379))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if u.password:
+            self._send(b"AUTH", *([u.username.encode()] if u.username else []), u.password.encode())
+        self.pings: list[float] = []
+        # (variant key, case sid, kind) -> [usec, calls, queries]
+        self.server: dict[tuple[str, str, str], list[int]] = {}
+
+    def _send(self, *words: bytes) -> bytes:
+        self.sock.sendall(
+            b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in words)
+        )
+        data = b""
+        while not data.endswith(b"\r\n"):
+            data += self.sock.recv(4096)
+        return data
+
+    def ping(self) -> None:
+        for _ in range(PINGS):
+            t0 = time.perf_counter()
+            self.sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            data = b""
+            while len(data) < 7:  # +PONG\r\n
+                data += self.sock.recv(64)
+            self.pings.append(time.perf_counter() - t0)
+
+    def stats(self) -> tuple[int, int]:
+        found = self.client.info("commandstats").get("cmdstat_FT.SEARCH", {})
+        return int(found.get("usec", 0)), int(found.get("calls", 0))
+
+    def add(self, key: tuple[str, str, str], before: tuple[int, int], queries: int) -> None:
+        after = self.stats()
+        total = self.server.setdefault(key, [0, 0, 0])
+        total[0] += after[0] - before[0]
+        total[1] += after[1] - before[1]
+        total[2] += queries
+
+    def take(self, key: str, sid: str) -> dict[str, float]:
+        """This session's server time per query (per kind), its FT.SEARCH calls per query, and
+        the case's PING p50 (then forgotten: the next case measures its own)."""
+        out: dict[str, float] = {}
+        names = {"knn": "knn", "filtered": "knn_filtered", "range": "range"}
+        for kind, name in names.items():
+            usec, calls, queries = self.server.pop((key, sid, kind), (0, 0, 0))
+            if queries:
+                out[f"server_{name}_us"] = usec / queries
+                out[f"server_{name}_calls"] = calls / queries
+        if self.pings:
+            out["ping_p50_us"] = sorted(self.pings)[len(self.pings) // 2] * 1e6
+        return out
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 CHUNK = 1000  # documents per interleaved ingestion chunk
 
 
@@ -309,6 +378,7 @@ class Run:
 
     def __init__(self, url: str, client: Any, workers: dict[str, Worker], size: Size) -> None:
         self.url, self.client, self.workers, self.size = url, client, workers, size
+        self.floor = Floor(client, url)
         self.results: list[dict[str, Any]] = []
         self.errors: list[str] = []
         self.count = 0
@@ -336,6 +406,7 @@ class Run:
         if not self._ok(spec, case, answer):
             return
         answer.update(key=spec.key, dtype=case["dtype"], round=case["round"])
+        answer.update(self.floor.take(spec.key, case["sid"]))
         self.results.append(answer)
         log(
             f"r{case['round']} {case['case']:>9} {case['dtype']:<7} {spec.key:<20} "
@@ -386,14 +457,18 @@ class Run:
             if self._ok(spec, case, answer):
                 kinds[case["sid"]] = answer["kinds"]
         live = [(spec, case) for spec, case in live if case["sid"] in kinds]
+        self.floor.pings.clear()
         for block, start in enumerate(range(0, q, BLOCK)):
+            self.floor.ping()
             for spec, case in _rotate(live, block):
                 for kind in kinds[case["sid"]]:
+                    count = min(BLOCK, q - start)
+                    before = self.floor.stats()
                     answer = self.workers[spec.key].call(
-                        "queries", sid=case["sid"], kind=kind, start=start,
-                        count=min(BLOCK, q - start),
-                    )  # fmt: skip
-                    self._ok(spec, case, answer)
+                        "queries", sid=case["sid"], kind=kind, start=start, count=count
+                    )
+                    if self._ok(spec, case, answer):
+                        self.floor.add((spec.key, case["sid"], kind), before, count)
         for spec, case in live:
             settle(self.client, step=0.05)
             self._ok(spec, case, self.workers[spec.key].call("async", sid=case["sid"]))
@@ -516,11 +591,13 @@ def main(argv: list[str] | None = None) -> int:
             },
             "radii": {f"{d}/{n}": r for (d, n), r in radii.items()},
             "quick": args.quick,
+            "here": args.here,
             "seconds": time.perf_counter() - started,
         }
     finally:
         for w in workers.values():
             w.stop()
+        run.floor.close()
         client.close()
         if server is not None:
             server.stop()

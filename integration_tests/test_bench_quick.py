@@ -61,3 +61,13 @@ def test_quick_benchmark_runs_and_its_results_are_correct(tmp_path: Path) -> Non
         for r in f32.values():
             for metric in ("knn_p50_ms", "knn_filtered_p50_ms", "range_p50_ms", "async_conc_qps"):
                 assert r[metric] > 0, (key, r["case"], metric)
+            # the floor: the server's FT.SEARCH time counted around this variant's own query
+            # blocks only (one call per query: nothing of the warm-up or of other variants),
+            # and a round trip shorter than any query
+            for kind in ("knn", "knn_filtered", "range"):
+                assert r[f"server_{kind}_calls"] == 1.0, (key, r["case"], kind)
+                assert r[f"server_{kind}_us"] > 0, (key, r["case"], kind)
+            assert 0 < r["ping_p50_us"] < r["knn_p50_ms"] * 1e3, (key, r["case"])
+    assert "## Distance to the physical floor" in report
+    # the default install: redis-py parses with hiredis, which comes with redisvec
+    assert data["meta"]["workers"]["redisvec-core"]["parser"].startswith("hiredis")

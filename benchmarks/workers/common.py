@@ -338,6 +338,15 @@ def _versions(packages: Sequence[str]) -> dict[str, str]:
     return found
 
 
+def _parser() -> str:
+    """The reply parser and protocol redis-py uses here (it silently falls back to its
+    pure-Python parser when hiredis is missing or older than it accepts)."""
+    from redis.connection import Connection, DefaultParser
+
+    name = "hiredis" if "Hiredis" in DefaultParser.__name__ else "pure-Python parser"
+    return f"{name}, RESP{Connection().protocol or 2}"
+
+
 def serve(variant_cls: type[Variant]) -> None:
     """The worker's main loop: a hello line, then one answer line per job line."""
     channel = os.fdopen(os.dup(1), "w", buffering=1)
@@ -354,6 +363,7 @@ def serve(variant_cls: type[Variant]) -> None:
             "python": platform.python_version(),
             "executable": sys.executable,
             "versions": _versions(variant_cls.packages),
+            "parser": _parser(),
         }
     )
     sessions: dict[str, Session] = {}
