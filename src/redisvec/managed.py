@@ -256,7 +256,7 @@ class ManagedIndex:
         known = self.schema is not None  # else the first contact reads the server right now
         index = self.index(vectors, ids)
         assert index is not None  # given vectors, the first contact creates the index
-        if known and not index.exists():
+        if known and not index.exists(check=True):
             self._lost()
             index.create(exist_ok=True)
         return index
@@ -265,7 +265,7 @@ class ManagedIndex:
         known = self.schema is not None
         index = await self.aindex(vectors, ids)
         assert index is not None
-        if known and not await index.exists():
+        if known and not await index.exists(check=True):
             self._lost()
             await index.create(exist_ok=True)
         return index
