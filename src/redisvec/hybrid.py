@@ -51,7 +51,7 @@ from redisvec.query import (
     search_terms,
     text_match,
 )
-from redisvec.results import Hit, SearchResult, distance_to_similarity
+from redisvec.results import Hit, SearchResult, _text, distance_to_similarity
 
 if TYPE_CHECKING:
     from redisvec.schema import IndexSchema
@@ -283,15 +283,6 @@ def fuse_legs(
 
 
 # -- FT.HYBRID replies (documented shape; see the module docstring) --------------------------------
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, bytes):
-        try:
-            return value.decode()
-        except UnicodeDecodeError:
-            return value
-    return value
 
 
 def _as_map(value: Any) -> dict[str, Any]:
