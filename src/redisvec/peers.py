@@ -261,22 +261,19 @@ class LlamaIndexRedisLayout(DocumentLayout):
         distance: float | None = None,
         similarity: float | None = None,
     ) -> StoredDocument:
-        text, metadata = self.text_and_metadata(fields)
-        if vector is None and isinstance(fields.get(self.vector_field), np.ndarray):
-            vector = fields[self.vector_field]
-        doc_id = fields.get("doc_id")
-        node = fields.get("_node_content")
-        node_id = fields.get(self.id_field)
-        return StoredDocument(
-            id=str(node_id) if node_id else id,
-            text=text,
-            metadata=metadata,
-            vector=vector,
-            doc_id=None if doc_id in (None, "", _LI_NO_DOC) else str(doc_id),
-            node=None if node is None else _our_node_json(str(node)),
-            distance=distance,
-            similarity=similarity,
+        # The base reading, then what this writer stores its own way: the node id in a field,
+        # "None" / "" for a node without a document, LlamaIndex's own node JSON.
+        doc = super().from_fields(
+            id, fields, vector=vector, distance=distance, similarity=similarity
         )
+        node_id = fields.get(self.id_field)
+        if node_id:
+            doc.id = str(node_id)
+        if doc.doc_id in ("", _LI_NO_DOC):
+            doc.doc_id = None
+        if doc.node is not None:
+            doc.node = _our_node_json(doc.node)
+        return doc
 
     def text_and_metadata(self, fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         text = fields.get(self.text_field)
