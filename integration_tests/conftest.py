@@ -2,6 +2,12 @@
 
 Each test gets its own uniquely named index and key prefix (``names``) and everything under that
 prefix is removed afterwards, so the suite can run against a shared server.
+
+A module whose checks depend on the shape of an HNSW graph overrides ``redis_url`` with
+``own_server_url``: a graph depends on the order its vectors were inserted in, and an index that
+a rebuild fills, or one created over existing keys, is filled in SCAN order, which depends on
+every other key the server holds. On a server of its own the graph, so the result, is the same on
+every run.
 """
 
 from __future__ import annotations
@@ -15,7 +21,18 @@ import pytest
 import redis
 import redis.asyncio as aredis
 
-from redisvec.server import url_or_local
+from redisvec.server import LocalRedis, url_or_local
+
+
+def _own_server() -> Iterator[str]:
+    if os.environ.get("REDIS_URL"):  # a server chosen by the caller: use it as is
+        yield os.environ["REDIS_URL"]
+        return
+    with LocalRedis() as server:
+        yield server.url
+
+
+own_server_url = pytest.fixture(scope="module")(_own_server)
 
 
 @pytest.fixture(scope="session")

@@ -107,13 +107,15 @@ def _check_knn(hits: list[dict[str, Any]], row: np.ndarray, ids: list[str], k: i
     return len(truth & {h["id"] for h in hits}) / k
 
 
-# Seen failing only inside a full run on a loaded 2-core machine (results of an HNSW index that
-# differ between two identical queries right after a load); never alone. Under investigation
-# (closing note of stop 11): retried, so a consistent failure still fails.
+# On a server of its own (see conftest): the bot's FLAT index is built over existing keys, in SCAN
+# order, and a shared server's other keys change that order from run to run. Its HNSW recall is
+# checked on average over the questions, not per question. Retried: the lead saw two identical
+# HNSW queries disagree inside loaded full runs (cause not found), so a consistent failure fails.
 @pytest.mark.flaky(reruns=2)
 def test_support_bot_fast_agrees_with_brute_force(
-    redis_url: str, names: Any, tmp_path: Path
+    own_server_url: str, names: Any, tmp_path: Path
 ) -> None:
+    redis_url = own_server_url
     report, stdout = _bot(tmp_path, "--fast", "--redis-url", redis_url, namespace=names.prefix)
     passages = load_passages(only=FAST_TOPICS)
     ids = [p.id for p in passages]
@@ -144,6 +146,8 @@ def test_support_bot_fast_agrees_with_brute_force(
                 p.topic,
                 p.section,
             )
+    f = report["filtered"]
+    recalls.append(_check_knn(f["plain"], dist[len(questions)], ids, 3))
     assert np.mean(recalls) >= 0.8, recalls
     # Even word hashing finds the right topic for these two.
     assert "try" in [h["key"] for h in report["questions"][0]["langchain"]]
@@ -157,7 +161,6 @@ def test_support_bot_fast_agrees_with_brute_force(
     assert {h["id"] for h in f["filtered"]} <= {ids[i] for i in in_topic}
     topic_ids = [ids[i] for i in in_topic]
     assert _check_knn(f["filtered"], row[in_topic], topic_ids, 3) >= 2 / 3
-    assert _check_knn(f["plain"], row, ids, 3) >= 2 / 3
 
     # Max distance: exactly the passages within the threshold (none sits on the boundary).
     w = report["within"]

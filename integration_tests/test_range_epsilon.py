@@ -49,6 +49,11 @@ def _check(found: list[list[set[str]]], cases: list[Any]) -> None:
     assert missed_by_default > 0  # the default is approximate here, so the test means something
 
 
+@pytest.fixture(scope="module")
+def redis_url(own_server_url: str) -> str:
+    return own_server_url
+
+
 @pytest.fixture
 def index_name(redis_url: str) -> Iterator[str]:
     name = f"test_eps_{uuid.uuid4().hex[:10]}"
@@ -57,9 +62,9 @@ def index_name(redis_url: str) -> Iterator[str]:
         client.execute_command("FT.DROPINDEX", name, "DD")
 
 
-# Seen failing only inside a full run on a loaded 2-core machine (results of an HNSW index that
-# differ between two identical queries right after a load); never alone. Under investigation
-# (closing note of stop 11): retried, so a consistent failure still fails.
+# Sync and async are each checked against the truth, not against each other: inside full runs on
+# a shared, loaded server two identical HNSW range queries have returned different sets (cause not
+# found: no timeout warning, same graph). Retried, so a consistent failure still fails.
 @pytest.mark.flaky(reruns=2)
 async def test_langchain_epsilon(redis_url: str, index_name: str, data: Any) -> None:
     pytest.importorskip("langchain_core")
@@ -82,27 +87,31 @@ async def test_langchain_epsilon(redis_url: str, index_name: str, data: Any) -> 
     )  # fmt: skip
     try:
         store.add_texts([str(i) for i in range(N)], ids=[f"r{i}" for i in range(N)])
-        found = []
+        found, afound = [], []
         for q, radius, _ in cases:
-            sets = []
+            sets, asets = [], []
             for eps in EPSILONS:
                 kw: dict[str, Any] = {"distance_threshold": radius, "epsilon": eps}
                 hits = store.similarity_search_with_score_by_vector(q.tolist(), k=N, **kw)
                 ahits = await store.asimilarity_search_with_score_by_vector(q.tolist(), k=N, **kw)
-                assert [d.id for d, _ in hits] == [d.id for d, _ in ahits]
-                assert all(score <= radius * (1 + 1e-6) for _, score in hits)
+                for got in (hits, ahits):
+                    assert all(score <= radius * (1 + 1e-6) for _, score in got)
+                    assert [s for _, s in got] == sorted(s for _, s in got)
                 sets.append({d.id for d, _ in hits})
+                asets.append({d.id for d, _ in ahits})
             found.append(sets)
+            afound.append(asets)
         _check(found, cases)
+        _check(afound, cases)
         with pytest.raises(ValueError, match="epsilon applies to distance_threshold"):
             store.similarity_search_by_vector(cases[0][0].tolist(), k=3, epsilon=1.0)
     finally:
         store.close()
 
 
-# Seen failing only inside a full run on a loaded 2-core machine (results of an HNSW index that
-# differ between two identical queries right after a load); never alone. Under investigation
-# (closing note of stop 11): retried, so a consistent failure still fails.
+# Sync and async are each checked against the truth, not against each other: inside full runs on
+# a shared, loaded server two identical HNSW range queries have returned different sets (cause not
+# found: no timeout warning, same graph). Retried, so a consistent failure still fails.
 @pytest.mark.flaky(reruns=2)
 async def test_llama_index_epsilon(redis_url: str, index_name: str, data: Any) -> None:
     pytest.importorskip("llama_index.core")
@@ -120,17 +129,19 @@ async def test_llama_index_epsilon(redis_url: str, index_name: str, data: Any) -
         store.add(
             [TextNode(id_=f"r{i}", text="x", embedding=vectors[i].tolist()) for i in range(N)]
         )
-        found = []
+        found, afound = [], []
         for q, radius, _ in cases:
             query = VectorStoreQuery(query_embedding=q.tolist(), similarity_top_k=N)
-            sets = []
+            sets, asets = [], []
             for eps in EPSILONS:
                 got = store.query(query, distance_threshold=radius, epsilon=eps)
                 agot = await store.aquery(query, distance_threshold=radius, epsilon=eps)
-                assert got.ids == agot.ids
                 sets.append(set(got.ids or []))
+                asets.append(set(agot.ids or []))
             found.append(sets)
+            afound.append(asets)
         _check(found, cases)
+        _check(afound, cases)
         with pytest.raises(ValueError, match="epsilon applies to distance_threshold"):
             store.query(VectorStoreQuery(query_embedding=cases[0][0].tolist()), epsilon=1.0)
     finally:

@@ -14,6 +14,7 @@ import redisvec.errors as errors
 from redisvec.errors import (
     IndexNotFoundError,
     PermissionDeniedError,
+    QueryTimeoutError,
     ResultLimitError,
     SearchUnavailableError,
     already_exists,
@@ -85,6 +86,10 @@ def test_server_errors_translate_by_their_text() -> None:
         ("FT.SEARCH", "kb", "*", "LIMIT", 0, 20000, "DIALECT", 2),
     )
     assert isinstance(limit, ResultLimitError) and "20000" in str(limit) and "10000" in str(limit)
+    # A query that timed out before it had partial results (or under ON_TIMEOUT FAIL): an error
+    # reply, the same event as RESP3's timeout warning.
+    timeout = translate_server_error(redis.ResponseError("Timeout limit was reached"), "kb")
+    assert isinstance(timeout, QueryTimeoutError) and "'kb'" in str(timeout)
     other = redis.ResponseError("Syntax error at offset 3")
     assert translate_server_error(other, "kb") is other
     assert already_exists(redis.ResponseError("Index already exists"))

@@ -209,6 +209,13 @@ def denied_text(index: str, text: str) -> str:
     )
 
 
+_TIMEOUT_ADVICE = (
+    "the server stopped the query at its time limit ({said}) and would have returned partial "
+    "results; raise the limit (FT.CONFIG SET TIMEOUT <ms>, or TIMEOUT on managed services' "
+    "module arguments), ask for fewer results, or make the server fail instead (ON_TIMEOUT FAIL)"
+)
+
+
 def translate_server_error(
     exc: redis.exceptions.ResponseError, index: str, args: Sequence[Any] = ()
 ) -> Exception:
@@ -233,4 +240,8 @@ def translate_server_error(
         )
     if _MISSING_INDEX.search(text):
         return IndexNotFoundError(f"index {index!r} does not exist on the server ({text})")
+    if "timeout limit was reached" in text.lower():
+        # What the server says instead of a reply when a query timed out before it had any
+        # partial result to return (or under ON_TIMEOUT FAIL): the same event as the warning.
+        return QueryTimeoutError(f"index {index!r}: {_TIMEOUT_ADVICE.format(said=text)}")
     return exc

@@ -35,9 +35,11 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
 import numpy as np
+import redis
 
 from redisvec._resp import normalize_info
 from redisvec.connection import SyncClient
@@ -398,7 +400,7 @@ def rebuild(
             f"(redisvec index destroy {version} --yes, if its prefix {list(prefixes)} is not "
             "the live one) and run again"
         )
-    copied: dict[str, bytes] = {}  # old key -> what its copy was made from
+    copied: dict[str, _Copied] = {}  # old key -> what its copy was made from, and is
     new_index.create(exist_ok=False, allow_shared_prefix=True)
     try:
         if the_plan.new_prefixes is not None:
@@ -456,45 +458,74 @@ def _switch(client: SyncClient, name: str, old_physical: str, version: str) -> N
     pipe.execute()
 
 
-def _copy(
-    client: SyncClient, old: IndexSchema, new: IndexSchema, keys: Sequence[str]
-) -> dict[str, bytes]:
-    """Copy the documents at ``keys`` of ``old`` under ``new``'s prefix (vectors re-encoded to
-    ``new``'s datatype on HASH; TTLs kept); returns each copied key's fingerprint (a digest of
-    what was copied, to tell later whether the old document changed since)."""
-    is_json = old.storage == "json"
-    recode = []
-    if not is_json:
-        for vf in old.vector_fields:
-            nf = new.fields_by_name.get(vf.name)
-            if isinstance(nf, VectorField) and nf.datatype != vf.datatype:
-                recode.append((vf.name, codec_for(old, vf), codec_for(new, nf)))
+class _Copied(NamedTuple):
+    """What one document's copy was made from and what was written (digests): the catch-up tells
+    by the first whether the old document changed since, by the second whether a writer has
+    changed the copy since the switch (then the writer's version stands)."""
+
+    source: bytes
+    written: bytes
+
+
+def _read(client: SyncClient, schema: IndexSchema, keys: Sequence[str]) -> list[tuple[Any, int]]:
+    """Each key's document (HGETALL as a dict, or the JSON text; empty if gone) and its PTTL."""
+    is_json = schema.storage == "json"
     pipe = client.pipeline(transaction=False)
     for key in keys:
         pipe.execute_command("JSON.GET" if is_json else "HGETALL", key)
         pipe.execute_command("PTTL", key)
     replies = pipe.execute()
-    pipe = client.pipeline(transaction=False)
-    copied: dict[str, bytes] = {}
-    for key, raw, ttl in zip(keys, replies[::2], replies[1::2]):
-        if not raw:
-            continue  # deleted since the listing
-        target = new.key(old.id_from_key(key))
-        if is_json:
-            pipe.execute_command("JSON.SET", target, "$", raw)
-            copied[key] = _fingerprint(raw)
-        else:
-            doc = dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
-            copied[key] = _fingerprint(doc)
-            for fname, src, dst in recode:
-                blob = doc.get(fname.encode())
+    docs = [_as_doc(raw, is_json) for raw in replies[::2]]
+    return list(zip(docs, (int(t) for t in replies[1::2]), strict=True))
+
+
+def _as_doc(raw: Any, is_json: bool) -> Any:
+    if not raw or is_json:
+        return raw
+    return dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
+
+
+def _copy_commands(
+    old: IndexSchema, new: IndexSchema, key: str, doc: Any, ttl: int
+) -> tuple[list[tuple[Any, ...]], _Copied]:
+    """The commands that write ``doc`` of ``old``'s key ``key`` under ``new``'s prefix (vectors
+    re-encoded to ``new``'s datatype on HASH; its TTL kept), and the digests of the copy."""
+    target = new.key(old.id_from_key(key))
+    if old.storage == "json":
+        commands: list[tuple[Any, ...]] = [("JSON.SET", target, "$", doc)]
+        copied = _Copied(_fingerprint(doc), _fingerprint(doc))
+    else:
+        source = _fingerprint(doc)
+        doc = dict(doc)
+        for vf in old.vector_fields:
+            nf = new.fields_by_name.get(vf.name)
+            if isinstance(nf, VectorField) and nf.datatype != vf.datatype:
+                src, dst = codec_for(old, vf), codec_for(new, nf)
+                blob = doc.get(vf.name.encode())
                 if isinstance(blob, bytes) and len(blob) == src.byte_length:
-                    vector = np.frombuffer(blob, dtype=src.dtype).astype(np.float32)
-                    doc[fname.encode()] = dst.encode(vector)
-            pipe.execute_command("DEL", target)  # a stale field of an earlier copy must go too
-            pipe.execute_command("HSET", target, *[x for kv in doc.items() for x in kv])
-        if int(ttl) > 0:
-            pipe.execute_command("PEXPIRE", target, int(ttl))
+                    doc[vf.name.encode()] = dst.encode(
+                        np.frombuffer(blob, dtype=src.dtype).astype(np.float32)
+                    )
+        # DEL first: a stale field of an earlier copy must go too
+        commands = [("DEL", target), ("HSET", target, *[x for kv in doc.items() for x in kv])]
+        copied = _Copied(source, _fingerprint(doc))
+    if ttl > 0:
+        commands.append(("PEXPIRE", target, ttl))
+    return commands, copied
+
+
+def _copy(
+    client: SyncClient, old: IndexSchema, new: IndexSchema, keys: Sequence[str]
+) -> dict[str, _Copied]:
+    """Copy the documents at ``keys`` of ``old`` under ``new``'s prefix; returns each copied
+    key's digests (keys deleted since the listing are skipped)."""
+    pipe = client.pipeline(transaction=False)
+    copied: dict[str, _Copied] = {}
+    for key, (doc, ttl) in zip(keys, _read(client, old, keys), strict=True):
+        if doc:
+            commands, copied[key] = _copy_commands(old, new, key, doc, ttl)
+            for command in commands:
+                pipe.execute_command(*command)
     pipe.execute()
     return copied
 
@@ -504,45 +535,71 @@ def _fingerprint(raw: Any) -> bytes:
     return hashlib.blake2b(repr(items).encode(), digest_size=16).digest()
 
 
+def _if_copy_unchanged(
+    client: SyncClient, schema: IndexSchema, target: str, expected: bytes | None,
+    commands: Sequence[tuple[Any, ...]],
+) -> None:  # fmt: skip
+    """Run ``commands`` in one transaction if ``target`` still holds what the rebuild wrote
+    (digest ``expected``; None: no document). A writer that changed it after the switch wins:
+    the commands are then dropped."""
+    is_json = schema.storage == "json"
+    with client.pipeline(transaction=True) as pipe:
+        try:
+            pipe.watch(target)
+            doc = _as_doc(
+                pipe.execute_command("JSON.GET" if is_json else "HGETALL", target), is_json
+            )
+            if (_fingerprint(doc) if doc else None) != expected:
+                return
+            pipe.multi()
+            for command in commands:
+                pipe.execute_command(*command)
+            pipe.execute()
+        except redis.exceptions.WatchError:
+            return  # written meanwhile: the writer's version stands
+
+
 def _catch_up(
     client: SyncClient,
     old: IndexSchema,
     new: IndexSchema,
-    copied: Mapping[str, bytes],
+    copied: Mapping[str, _Copied],
     batch_size: int,
 ) -> None:
-    """After the switch: delete each old copy, first copying again any document written under
-    the old prefix since it was copied (changed, or new), so that no write made during the
-    rebuild is lost."""
-    is_json = old.storage == "json"
+    """After the switch, make the new version what the old one became during the rebuild, then
+    delete the old keys: a document written under the old prefix since it was copied (changed,
+    or new) is copied again, and the copy of one deleted since is deleted, unless a writer has
+    changed that copy after the switch (the later write wins). No write made during the rebuild
+    is lost and no deleted document comes back."""
+    seen: set[str] = set()
     for batch in _scan(client, old, batch_size):
-        pipe = client.pipeline(transaction=False)
-        for key in batch:
-            pipe.execute_command("JSON.GET" if is_json else "HGETALL", key)
-        current = pipe.execute()
-        changed = []
-        for key, raw in zip(batch, current):
-            if not raw:
+        for key, (doc, ttl) in zip(batch, _read(client, old, batch), strict=True):
+            if not doc:
                 continue
-            doc = raw if is_json else (
-                dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
-            )  # fmt: skip
-            if copied.get(key) != _fingerprint(doc):
-                changed.append(key)
-        if changed:
-            _copy(client, old, new, changed)
+            seen.add(key)
+            before = copied.get(key)
+            if before is None or before.source != _fingerprint(doc):
+                commands, _ = _copy_commands(old, new, key, doc, ttl)
+                target = new.key(old.id_from_key(key))
+                expected = None if before is None else before.written
+                _if_copy_unchanged(client, new, target, expected, commands)
         _unlink(client, batch)
+    for key, copy in copied.items():
+        if key not in seen:  # deleted under the old prefix after it was copied
+            target = new.key(old.id_from_key(key))
+            _if_copy_unchanged(client, new, target, copy.written, [("UNLINK", target)])
 
 
 def _scan(client: SyncClient, schema: IndexSchema, batch_size: int) -> Iterable[list[str]]:
-    """Every key under ``schema``'s prefixes, ``batch_size`` at a time (a key SCAN returns twice
-    comes twice: copying and deleting are idempotent)."""
+    """Every key under ``schema``'s prefixes, ``batch_size`` at a time, as SCAN returns them (a
+    key SCAN returns twice comes twice: copying and deleting are idempotent); at most one batch of
+    keys is held, whatever the size of the index."""
     for prefix in schema.prefixes:
         keys = client.scan_iter(match=_glob(prefix) + "*", count=batch_size)
-        for batch in chunks(
-            [k.decode() if isinstance(k, bytes) else str(k) for k in keys], batch_size
-        ):
-            yield list(batch)
+        while batch := [
+            k.decode() if isinstance(k, bytes) else str(k) for k in islice(keys, batch_size)
+        ]:
+            yield batch
 
 
 def _glob(prefix: str) -> str:

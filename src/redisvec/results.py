@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from redisvec.errors import QueryTimeoutError
+from redisvec.errors import _TIMEOUT_ADVICE, QueryTimeoutError
 from redisvec.memo import ReplyPlanKey
 from redisvec.query import DISTANCE_ALIAS, codec_for
 
@@ -140,12 +140,7 @@ def _resp2_items(reply: list[Any], with_scores: bool, b: int) -> list[dict[Any, 
 
 def _raise_on_timeout(warnings: list[Any]) -> None:
     if any("timeout" in str(w).lower() for w in warnings):
-        raise QueryTimeoutError(
-            f"the server stopped the query at its time limit ({'; '.join(map(str, warnings))}) "
-            "and would have returned partial results; raise the limit (FT.CONFIG SET TIMEOUT "
-            "<ms>, or TIMEOUT on managed services' module arguments), ask for fewer results, "
-            "or make the server fail instead (ON_TIMEOUT FAIL)"
-        )
+        raise QueryTimeoutError(_TIMEOUT_ADVICE.format(said="; ".join(map(str, warnings))))
 
 
 def parse_search_reply(
