@@ -214,11 +214,15 @@ def update_metadata(
     changes: Mapping[str, Any],
     *,
     metadata_field: str | None = None,
+    layout: DocumentLayout | None = None,
 ) -> int:
     """Merge ``changes`` into the metadata of documents ``ids`` (a value of None removes the
     key); the indexed copies of the changed keys are rewritten in the same command, so filters
-    and the stored metadata agree. Vectors are untouched. Returns how many documents existed."""
-    return index._run(_update_metadata_op(index, ids, changes, metadata_field))
+    and the stored metadata agree. Vectors are untouched. Returns how many documents existed.
+
+    ``layout``: how the documents are stored (an adapter's `DocumentLayout`; default: read from
+    the schema); ``metadata_field`` overrides its JSON copy's field."""
+    return index._run(_update_metadata_op(index, ids, changes, metadata_field, layout))
 
 
 async def aupdate_metadata(
@@ -227,25 +231,26 @@ async def aupdate_metadata(
     changes: Mapping[str, Any],
     *,
     metadata_field: str | None = None,
+    layout: DocumentLayout | None = None,
 ) -> int:
-    return await index._run(_update_metadata_op(index, ids, changes, metadata_field))
+    return await index._run(_update_metadata_op(index, ids, changes, metadata_field, layout))
 
 
 def update_where(
     index: SearchIndex, filter: Filter, changes: Mapping[str, Any], *,
-    metadata_field: str | None = None,
+    metadata_field: str | None = None, layout: DocumentLayout | None = None,
 ) -> int:  # fmt: skip
     """`update_metadata` on every document matching ``filter``; returns how many were updated.
     The matching keys are listed first (a cursor), so documents the update makes match or
     stop matching are updated once."""
-    return index._run(_update_where_op(index, filter, changes, metadata_field))
+    return index._run(_update_where_op(index, filter, changes, metadata_field, layout))
 
 
 async def aupdate_where(
     index: AsyncSearchIndex, filter: Filter, changes: Mapping[str, Any], *,
-    metadata_field: str | None = None,
+    metadata_field: str | None = None, layout: DocumentLayout | None = None,
 ) -> int:  # fmt: skip
-    return await index._run(_update_where_op(index, filter, changes, metadata_field))
+    return await index._run(_update_where_op(index, filter, changes, metadata_field, layout))
 
 
 def expire_where(index: SearchIndex, filter: Filter, seconds: int | None) -> int:
@@ -739,18 +744,23 @@ def _update_metadata_op(
     ids: Sequence[str],
     changes: Mapping[str, Any],
     metadata_field: str | None,
+    layout: DocumentLayout | None = None,
 ) -> Op[int]:
     if isinstance(ids, str):
         raise TypeError(f"ids must be a list of ids, got the string {ids!r}; pass [{ids!r}]")
     keys = [index.schema.key(i) for i in ids]
-    return (yield from _update_keys_op(index.schema, keys, changes, metadata_field))
+    return (yield from _update_keys_op(index.schema, keys, changes, metadata_field, layout))
 
 
 def _update_where_op(
-    index: _IndexCore[Any], flt: Filter, changes: Mapping[str, Any], metadata_field: str | None
+    index: _IndexCore[Any],
+    flt: Filter,
+    changes: Mapping[str, Any],
+    metadata_field: str | None,
+    layout: DocumentLayout | None = None,
 ) -> Op[int]:
     keys = yield from index._keys_op(flt)
-    return (yield from _update_keys_op(index.schema, keys, changes, metadata_field))
+    return (yield from _update_keys_op(index.schema, keys, changes, metadata_field, layout))
 
 
 def _expire_where_op(index: _IndexCore[Any], flt: Filter, seconds: int | None) -> Op[int]:
@@ -776,10 +786,11 @@ def _update_keys_op(
     keys: Sequence[str],
     changes: Mapping[str, Any],
     metadata_field: str | None,
+    layout: DocumentLayout | None = None,
 ) -> Op[int]:
-    source = _metadata_field(schema, metadata_field)
+    layout = layout or DocumentLayout.for_existing(schema)
+    source = metadata_field or layout.metadata_field
     is_json = schema.storage == "json"
-    layout = DocumentLayout.for_existing(schema)
     changed_indexed = [f for f in layout.indexed if f.name in changes]
     reserved = layout.reserved - ({source} if source else set())
     bad = sorted(set(changes) & reserved)
