@@ -23,6 +23,7 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQuery,
 )
 
+from redisvec.errors import SchemaError
 from redisvec.filters import Num, Tag
 from redisvec.langchain import RedisVectorStore as LangChainStore
 from redisvec.llama_index import RedisVectorStore as LlamaStore
@@ -215,3 +216,17 @@ async def test_llama_aupdate_metadata(llama_store: LlamaStore, client: redis.Red
     assert set(found.ids or []) == {f"n{i}" for i in _ids_where(expected, "color", "red")}
     assert not _query_ids(llama_store, _color("blue"))
     _llama_check(llama_store, expected)
+
+
+def test_an_index_in_a_peer_layout_is_refused_and_left_as_it_was(
+    redis_url: str, names: Any, client: redis.Redis
+) -> None:
+    from test_peers import LC_META, RaisingEmbeddings, write_langchain_redis  # type: ignore[import-not-found]
+
+    write_langchain_redis(client, names.index)
+    store = LangChainStore(RaisingEmbeddings(), index_name=names.index, redis_url=redis_url)
+    with pytest.raises(SchemaError, match="langchain-redis"):
+        store.update_metadata(["b"], {"n": 99})
+    assert store.layout.peer == "langchain-redis"
+    assert store.get_by_ids(["b"])[0].metadata == LC_META["b"]
+    store.close()

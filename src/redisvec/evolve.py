@@ -789,6 +789,12 @@ def _update_keys_op(
     layout: DocumentLayout | None = None,
 ) -> Op[int]:
     layout = layout or DocumentLayout.for_existing(schema)
+    if layout.peer is not None:
+        raise SchemaError(
+            f"index {schema.name!r} is in {layout.peer}'s layout, which keeps metadata in places "
+            "an update does not rewrite yet; nothing was changed. Copy it into redisvec's layout "
+            "first (redisvec convert, or redisvec.peers.migrate), then update"
+        )
     source = metadata_field or layout.metadata_field
     is_json = schema.storage == "json"
     changed_indexed = [f for f in layout.indexed if f.name in changes]
