@@ -23,7 +23,19 @@ from test_evolve import (  # type: ignore[import-not-found]
     _langchain_store,
 )
 
-from redisvec import AsyncSearchIndex, Num, SchemaError, Tag, VectorQuery, evolve
+from redisvec import (
+    AsyncSearchIndex,
+    IndexSchema,
+    Num,
+    SchemaError,
+    SearchIndex,
+    Tag,
+    TagField,
+    TextField,
+    VectorField,
+    VectorQuery,
+    evolve,
+)
 from redisvec.layout import metadata_fields
 
 
@@ -113,3 +125,38 @@ async def test_async_metadata_updates_and_expiry(
     assert {i for i, t in ttls.items() if t > 0} == small
     assert await evolve.aexpire_where(index, Num("n") < 20, None) == len(small)
     assert all([await async_client.ttl(names.prefix + i) == -1 for i in small])
+
+
+@pytest.mark.parametrize("storage", ["hash", "json"])
+async def test_documents_without_a_json_copy_are_updated_field_by_field(
+    names: Any, client: redis.Redis, async_client: aredis.Redis, storage: str
+) -> None:
+    # An index of another tool's layout (redisvl's, say): its fields are the metadata. An update
+    # used to do nothing on HASH (no copy to merge into) and to add a copy holding only the
+    # changes on JSON (which then hid the other fields from the adapters).
+    schema = IndexSchema(
+        names.index, prefixes=(names.prefix,), storage=storage,
+        fields=(TextField("content"), TagField("category"), VectorField("embedding", dims=2)),
+    )  # fmt: skip
+    SearchIndex(schema, client).create()
+    records = [{"content": f"c{i}", "category": "xy"[i % 2], "embedding": [1, i]} for i in range(6)]
+    SearchIndex(schema, client).load(records, ids=[str(i) for i in range(6)])
+    index = AsyncSearchIndex(schema, async_client)
+    assert (
+        await evolve.aupdate_metadata(index, ["0", "1", "nope"], {"category": "z", "n": "five"})
+        == 2
+    )
+    assert await evolve.aupdate_where(index, Tag("category") == "y", {"category": None}) == 2
+    expected = [
+        dict(r, category="z", n="five") if i < 2 else dict(r) for i, r in enumerate(records)
+    ]
+    for i in (3, 5):
+        del expected[i]["category"]
+    fetched = await index.fetch([str(i) for i in range(6)])
+    for want, got in zip(expected, fetched, strict=True):
+        assert got is not None and "metadata" not in got
+        assert {k: v for k, v in got.items() if k != "embedding"} == {
+            k: v for k, v in want.items() if k != "embedding"
+        }
+    assert await _ids(index, Tag("category") == "z") == {"0", "1"}
+    assert await _ids(index, Tag("category") == "x") == {"2", "4"}

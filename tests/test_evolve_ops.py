@@ -198,3 +198,38 @@ def test_catch_up_carries_over_changes_new_documents_and_deletions() -> None:
         ("PEXPIRE", "docs__v2:d", 5000),
     ]
     assert unlink_old.commands == [("UNLINK", k) for k in ("docs:a", "docs:c", "docs:d")]
+
+
+#: Another tool's layout: no JSON copy of the metadata, the fields are the metadata.
+FOREIGN = IndexSchema(
+    "docs",
+    prefixes=("docs:",),
+    fields=(TextField("content"), TagField("genre"), VectorField("embedding", dims=2)),
+)
+
+
+def test_a_document_without_a_json_copy_is_updated_field_by_field() -> None:
+    index = ScriptedIndex(FOREIGN, redis.Redis(host="127.0.0.1", port=1))
+    # docs:a has no copy (HGET: None) but exists; docs:b does not exist at all
+    index.script = Script([(_Pipeline, [None, 1, None, 0]), (_Pipeline, [1, 1])])
+    assert evolve.update_metadata(index, ["a", "b"], {"genre": "noir", "note": "x"}) == 1
+    reads, writes = _pipelines(index.script)
+    assert reads.commands == [
+        ("HGET", "docs:a", "metadata"),
+        ("EXISTS", "docs:a"),
+        ("HGET", "docs:b", "metadata"),
+        ("EXISTS", "docs:b"),
+    ]
+    assert writes.commands == [("HSET", "docs:a", "genre", "noir", "note", "x")]
+
+
+def test_a_json_document_without_a_copy_gets_none() -> None:
+    schema = replace(FOREIGN, storage="json")
+    index = ScriptedIndex(schema, redis.Redis(host="127.0.0.1", port=1))
+    index.script = Script([(_Pipeline, [b"[]"]), (_Pipeline, [b"OK", b"OK", 1])])
+    assert evolve.update_metadata(index, ["a"], {"genre": "noir", "note": "x", "old": None}) == 1
+    assert _pipelines(index.script)[1].commands == [
+        ("JSON.SET", "docs:a", "$.genre", '"noir"'),
+        ("JSON.SET", "docs:a", "$.note", '"x"'),
+        ("JSON.DEL", "docs:a", "$.old"),
+    ]

@@ -807,6 +807,9 @@ def _update_keys_op(
         )
     sub_layout = DocumentLayout(metadata_field=None, doc_id_field=None, node_field=None,
                                 indexed=tuple(changed_indexed))  # fmt: skip
+    # Another tool's documents may have no JSON copy (its fields are the metadata): asked for
+    # whether each exists too, so that they are updated field by field, not given a copy.
+    both = source is not None and layout.foreign and not is_json
     updated = 0
     for batch in chunks(keys, 500):
         if source is None:
@@ -814,17 +817,35 @@ def _update_keys_op(
         elif is_json:
             reads = [("JSON.GET", key, f"$.{source}") for key in batch]
         else:
-            reads = [("HGET", key, source) for key in batch]
+            reads = [c for key in batch for c in _hash_reads(key, source, both)]
         current = yield _Pipeline(reads)
+        if both:
+            current = [raw if raw is not None else exists for raw, exists in _pairs(current)]
         writes: Commands = []
         for key, raw in zip(batch, current):
             if not raw:
                 continue
             updated += 1
-            writes += _update_commands(schema, key, raw, changes, source, sub_layout)
+            copy = source if (source is None or not layout.foreign or _has_copy(raw)) else None
+            writes += _update_commands(schema, key, raw, changes, copy, sub_layout)
         if writes:
             yield _Pipeline(writes)
     return updated
+
+
+def _hash_reads(key: str, source: str, exists: bool) -> Commands:
+    return [("HGET", key, source), ("EXISTS", key)] if exists else [("HGET", key, source)]
+
+
+def _pairs(replies: Sequence[Any]) -> list[tuple[Any, Any]]:
+    return list(zip(replies[::2], replies[1::2]))
+
+
+def _has_copy(raw: Any) -> bool:
+    """Whether a read of the JSON copy found one: HGET's text, or JSON.GET's ``[...]`` holding
+    one (``[]``: no such path); an EXISTS count (int) is no copy."""
+    empty = isinstance(raw, (str, bytes)) and raw.strip() in ("[]", b"[]")
+    return not (isinstance(raw, int) or empty)
 
 
 def _update_commands(
