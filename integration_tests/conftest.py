@@ -58,8 +58,10 @@ def _drop_everything(client: redis.Redis, names: Names) -> None:
         if name.startswith(names.index):
             client.execute_command("FT.DROPINDEX", name)
     pipe = client.pipeline(transaction=False)
-    for key in client.scan_iter(match=f"{names.prefix}*", count=1000):
-        pipe.unlink(key)  # one key per command: safe on clustered endpoints
+    # and the copies a rebuild made under a new version's prefix (`redisvec.evolve`)
+    for pattern in (f"{names.prefix}*", f"{names.index}__v*"):
+        for key in client.scan_iter(match=pattern, count=1000):
+            pipe.unlink(key)  # one key per command: safe on clustered endpoints
     pipe.execute()
 
 

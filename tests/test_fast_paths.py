@@ -13,6 +13,7 @@ from llama_index.core.schema import TextNode
 import redisvec.langchain.vectorstore as lc_store
 import redisvec.llama_index.nodes as nodes
 from redisvec.layout import StoredDocument
+from redisvec.memo import NodeTemplateKey, shared
 
 
 def test_langchain_documents_are_assembled_without_validation() -> None:
@@ -30,7 +31,8 @@ def test_llama_index_nodes_are_copied_from_templates() -> None:
         "redisvec.llama_index: TextNode templates are disabled (the copy no longer matches "
         "model_copy; see redisvec.llama_index.nodes)"
     )
-    nodes._TEMPLATES.clear()
+    templates = shared(NodeTemplateKey)
+    templates.clear()
     first = TextNode(id_="a", text="one", metadata={"k": 1})
     second = TextNode(id_="b", text="two", metadata={"k": 2})
     made = []
@@ -38,6 +40,6 @@ def test_llama_index_nodes_are_copied_from_templates() -> None:
         text, metadata, _, node_json = nodes.node_parts(node)
         doc = StoredDocument(id=node.node_id, text=text, metadata=metadata, node=node_json)
         made.append(nodes.to_node(doc))
-    assert len(nodes._TEMPLATES) == 1, "the second node was validated, not copied from a template"
+    assert len(templates) == 1, "the second node was validated, not copied from a template"
     for ours, theirs in zip(made, (first, second), strict=True):
         assert ours.model_dump() == theirs.model_dump()

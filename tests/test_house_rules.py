@@ -14,9 +14,6 @@ import redisvec
 import redisvec.memo as memo
 
 SRC = Path(redisvec.__file__).parent
-#: The one cache outside `IndexSchema.memo`: `Tag(name) == value` expressions shared per field
-#: and value, so that the rendered-filter cache (`WhereKey`, by identity) finds them again.
-ALLOWED_LRU = {"filters.py:_tag_equals"}
 
 
 def _sources() -> list[tuple[Path, str]]:
@@ -25,25 +22,25 @@ def _sources() -> list[tuple[Path, str]]:
 
 def test_caches_are_schema_memos_keyed_by_the_types_of_redisvec_memo() -> None:
     key_types = {n for n, v in vars(memo).items() if isinstance(v, type) and n.endswith("Key")}
-    lru, bad_kinds = [], []
+    lru, bad_kinds, checked = [], [], set()
     for path, text in _sources():
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef):
                 for deco in node.decorator_list:
                     name = ast.unparse(deco)
                     is_cache = re.match(r"(functools\.)?(lru_cache|cache)\b", name)
-                    if is_cache and f"{path.name}:{node.name}" not in ALLOWED_LRU:
+                    if is_cache:
                         lru.append(f"{path.relative_to(SRC)}:{node.name} @{name}")
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "memo"
-                and node.args
-                and ast.unparse(node.args[0]) not in key_types
-            ):
-                bad_kinds.append(f"{path.relative_to(SRC)}:{node.lineno} {ast.unparse(node)}")
-    assert lru == [], "cache in IndexSchema.memo with a key type of redisvec.memo instead"
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            callee = getattr(node.func, "attr", getattr(node.func, "id", None))
+            if callee in ("memo", "shared"):
+                checked.add(callee)
+                if ast.unparse(node.args[0]) not in key_types:
+                    bad_kinds.append(f"{path.relative_to(SRC)}:{node.lineno} {ast.unparse(node)}")
+    assert lru == [], "cache with redisvec.memo (schema.memo / shared, a key type) instead"
     assert bad_kinds == [], "memo kinds are key types of redisvec.memo"
+    assert checked == {"memo", "shared"}  # both homes were found, so both were checked
 
 
 _FIGURE = re.compile(r"\d\s*(us|µs|ns|ms)\b|microsecond|nanosecond|\d+%\s*(faster|slower)", re.I)

@@ -17,14 +17,23 @@ command line's ``--dry-run``):
   copied under a new prefix (the old index cannot index the new bytes, and stays complete until
   the switch), then the old copies are deleted; otherwise the new version indexes the same keys.
   A document written under the old prefix while it was being copied (changed since its copy, or
-  new) is copied again after the switch before its old key goes, so no write made during the
-  rebuild is lost; a write in the instant between that last read and the delete still can be:
-  pause writers for a datatype change if you cannot afford even that.
+  new) is copied again after the switch before its old key goes, and one deleted there since its
+  copy has its copy deleted, so no write made during the rebuild is lost and no deleted document
+  comes back. Two windows remain: a write under the old prefix in the instant between the last
+  read and the delete, and a write through the alias, after the switch, to a document that had
+  also changed during the copy (the catch-up copies the old prefix's version over it). Pause
+  writers for a datatype change if you cannot afford even that.
 - **Update metadata** (`update_metadata`, `update_where`): merge changes into each document's
   metadata JSON and rewrite the indexed copies of the changed keys in the same command, vectors
   untouched.
 
 A dimension change needs new embeddings and is refused with that reason.
+
+Each operation is written once, as a generator that yields its I/O (`redisvec.index`'s requests)
+and is driven by a `SearchIndex` (blocking) or an `AsyncSearchIndex` (awaits): ``plan`` /
+``aplan``, ``apply`` / ``aapply``, ``add_fields`` / ``aadd_fields``, ``rebuild`` / ``arebuild``,
+``update_metadata`` / ``aupdate_metadata`` and so on are one-line delegations, so the twins cannot
+drift, and the operations run in ``tests/`` against scripted replies.
 """
 
 from __future__ import annotations
@@ -35,17 +44,15 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-import redis
 
 from redisvec._resp import normalize_info
-from redisvec.connection import SyncClient
+from redisvec.connection import AsyncClient, SyncClient
 from redisvec.errors import SchemaError, SchemaMismatchError
 from redisvec.filters import FilterExpression
-from redisvec.index import SearchIndex
+from redisvec.index import AsyncSearchIndex, Op, SearchIndex, _Call, _IndexCore, _Pipeline, _Sleep
 from redisvec.layout import DocumentLayout, load_json
 from redisvec.query import codec_for
 from redisvec.records import chunks, prepare_records
@@ -54,8 +61,18 @@ from redisvec.schema import Field, IndexSchema, VectorField
 __all__ = [
     "Plan",
     "RebuildReport",
+    "aadd_fields",
+    "aapply",
+    "abackfill",
     "add_fields",
+    "aexpire_where",
+    "aplan",
     "apply",
+    "arebuild",
+    "aresolve",
+    "aupdate_metadata",
+    "aupdate_where",
+    "backfill",
     "expire_where",
     "plan",
     "rebuild",
@@ -66,14 +83,203 @@ __all__ = [
 
 _VERSION = re.compile(r"__v(\d+)$")
 Progress = Callable[[int], None]
+Filter = FilterExpression | str | None
+Commands = list[tuple[Any, ...]]
+
+
+# -- the twins: each a one-line delegation to its operation ------------------------------------
 
 
 def resolve(client: SyncClient, name: str) -> tuple[str, IndexSchema]:
     """The index behind ``name`` (itself, or what the alias points at) and its schema (named
     ``name``: queries go through the name people use)."""
-    reply = client.execute_command("FT.INFO", name)  # type: ignore[no-untyped-call]
+    return _sync(client, name)._run(_resolve_op(name))
+
+
+async def aresolve(client: AsyncClient, name: str) -> tuple[str, IndexSchema]:
+    return await (await _async(client, name))._run(_resolve_op(name))
+
+
+def plan(client: SyncClient, name: str, target: IndexSchema) -> Plan:
+    """Compare index ``name`` with ``target`` (whose own name is ignored); writes nothing."""
+    return _sync(client, name)._run(_plan_op(name, target))
+
+
+async def aplan(client: AsyncClient, name: str, target: IndexSchema) -> Plan:
+    return await (await _async(client, name))._run(_plan_op(name, target))
+
+
+def apply(
+    client: SyncClient, the_plan: Plan, *, progress: Progress | None = None, timeout: float = 600
+) -> dict[str, Any]:
+    """Carry out a `plan`; returns what was done."""
+    runner = SearchIndex(the_plan.current, client)
+    return runner._run(_apply_op(runner, the_plan, progress, timeout))
+
+
+async def aapply(
+    client: AsyncClient, the_plan: Plan, *, progress: Progress | None = None, timeout: float = 600
+) -> dict[str, Any]:
+    runner = AsyncSearchIndex(the_plan.current, client)
+    return await runner._run(_apply_op(runner, the_plan, progress, timeout))
+
+
+def add_fields(
+    client: SyncClient,
+    name: str,
+    fields: Sequence[Field],
+    *,
+    metadata_field: str | None = None,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> int:
+    """Add ``fields`` to live index ``name`` and backfill them; returns how many documents were
+    written. Vectors are not read or touched.
+
+    ``metadata_field``: the stored JSON copy to backfill from (default: the layout's, ``metadata``
+    for indexes written by redisvec). A document that already stores a value at the field's path
+    is left as it is (the server indexes it on its own)."""
+    runner = _sync(client, name)
+    return runner._run(_add_fields_op(runner, name, fields, metadata_field, batch_size, progress))
+
+
+async def aadd_fields(
+    client: AsyncClient,
+    name: str,
+    fields: Sequence[Field],
+    *,
+    metadata_field: str | None = None,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> int:
+    runner = await _async(client, name)
+    return await runner._run(
+        _add_fields_op(runner, name, fields, metadata_field, batch_size, progress)
+    )
+
+
+def backfill(
+    client: SyncClient,
+    schema: IndexSchema,
+    fields: Sequence[Field],
+    *,
+    metadata_field: str | None = None,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> int:
+    """Write ``fields`` (already in ``schema``) of every document of ``schema``'s index from its
+    metadata JSON copy; returns how many documents were written."""
+    runner = SearchIndex(schema, client)
+    return runner._run(_backfill_op(runner, fields, metadata_field, batch_size, progress))
+
+
+async def abackfill(
+    client: AsyncClient,
+    schema: IndexSchema,
+    fields: Sequence[Field],
+    *,
+    metadata_field: str | None = None,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> int:
+    runner = AsyncSearchIndex(schema, client)
+    return await runner._run(_backfill_op(runner, fields, metadata_field, batch_size, progress))
+
+
+def rebuild(
+    client: SyncClient,
+    the_plan: Plan,
+    *,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+    timeout: float = 600,
+) -> RebuildReport:
+    """Build ``the_plan.target`` as a new index version and switch ``the_plan.name`` to it."""
+    runner = SearchIndex(the_plan.current, client)
+    return runner._run(_rebuild_op(runner, the_plan, batch_size, progress, timeout))
+
+
+async def arebuild(
+    client: AsyncClient,
+    the_plan: Plan,
+    *,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+    timeout: float = 600,
+) -> RebuildReport:
+    runner = AsyncSearchIndex(the_plan.current, client)
+    return await runner._run(_rebuild_op(runner, the_plan, batch_size, progress, timeout))
+
+
+def update_metadata(
+    index: SearchIndex,
+    ids: Sequence[str],
+    changes: Mapping[str, Any],
+    *,
+    metadata_field: str | None = None,
+    layout: DocumentLayout | None = None,
+) -> int:
+    """Merge ``changes`` into the metadata of documents ``ids`` (a value of None removes the
+    key); the indexed copies of the changed keys are rewritten in the same command, so filters
+    and the stored metadata agree. Vectors are untouched. Returns how many documents existed.
+
+    ``layout``: how the documents are stored (an adapter's `DocumentLayout`; default: read from
+    the schema); ``metadata_field`` overrides its JSON copy's field."""
+    return index._run(_update_metadata_op(index, ids, changes, metadata_field, layout))
+
+
+async def aupdate_metadata(
+    index: AsyncSearchIndex,
+    ids: Sequence[str],
+    changes: Mapping[str, Any],
+    *,
+    metadata_field: str | None = None,
+    layout: DocumentLayout | None = None,
+) -> int:
+    return await index._run(_update_metadata_op(index, ids, changes, metadata_field, layout))
+
+
+def update_where(
+    index: SearchIndex, filter: Filter, changes: Mapping[str, Any], *,
+    metadata_field: str | None = None, layout: DocumentLayout | None = None,
+) -> int:  # fmt: skip
+    """`update_metadata` on every document matching ``filter``; returns how many were updated.
+    The matching keys are listed first (a cursor), so documents the update makes match or
+    stop matching are updated once."""
+    return index._run(_update_where_op(index, filter, changes, metadata_field, layout))
+
+
+async def aupdate_where(
+    index: AsyncSearchIndex, filter: Filter, changes: Mapping[str, Any], *,
+    metadata_field: str | None = None, layout: DocumentLayout | None = None,
+) -> int:  # fmt: skip
+    return await index._run(_update_where_op(index, filter, changes, metadata_field, layout))
+
+
+def expire_where(index: SearchIndex, filter: Filter, seconds: int | None) -> int:
+    """Give every document matching ``filter`` a time to live of ``seconds`` (None: keep it
+    forever, ``PERSIST``); returns how many documents were set. Keys are listed first (a cursor)
+    and set one command each, so this works whatever hash slots they live in."""
+    return index._run(_expire_where_op(index, filter, seconds))
+
+
+async def aexpire_where(index: AsyncSearchIndex, filter: Filter, seconds: int | None) -> int:
+    return await index._run(_expire_where_op(index, filter, seconds))
+
+
+def _sync(client: SyncClient, name: str) -> SearchIndex:
+    """The index ``name`` as it is on the server, to run operations on."""
+    return SearchIndex.from_existing(client, name)
+
+
+async def _async(client: AsyncClient, name: str) -> AsyncSearchIndex:
+    return await AsyncSearchIndex.from_existing(client, name)
+
+
+def _resolve_op(name: str) -> Op[tuple[str, IndexSchema]]:
+    reply = yield _Call(("FT.INFO", name))
     physical = str(normalize_info(reply).get("index_name", name))
-    return physical, SearchIndex.from_existing(client, name).schema
+    return physical, IndexSchema.from_info(reply, name)
 
 
 # -- planning ----------------------------------------------------------------------------------
@@ -150,9 +356,8 @@ def next_version(physical: str, name: str) -> str:
     return f"{name}__v{int(found.group(1)) + 1 if found else 2}"
 
 
-def plan(client: SyncClient, name: str, target: IndexSchema) -> Plan:
-    """Compare index ``name`` with ``target`` (whose own name is ignored); writes nothing."""
-    physical, current = resolve(client, name)
+def _plan_op(name: str, target: IndexSchema) -> Op[Plan]:
+    physical, current = yield from _resolve_op(name)
     if target.storage != current.storage:
         raise SchemaMismatchError(
             f"index {name!r}: changing storage {current.storage!r} -> {target.storage!r} is not "
@@ -196,16 +401,15 @@ def plan(client: SyncClient, name: str, target: IndexSchema) -> Plan:
     return Plan(name, physical, current, target, added, tuple(reasons), rewrite, new_prefixes)
 
 
-def apply(
-    client: SyncClient, the_plan: Plan, *, progress: Progress | None = None, timeout: float = 600
-) -> dict[str, Any]:
-    """Carry out a `plan`; returns what was done."""
+def _apply_op(
+    runner: _IndexCore[Any], the_plan: Plan, progress: Progress | None, timeout: float
+) -> Op[dict[str, Any]]:
     if the_plan.empty:
         return {"index": the_plan.name, "changed": False}
     if the_plan.needs_rebuild:
-        report = rebuild(client, the_plan, progress=progress, timeout=timeout)
+        report = yield from _rebuild_op(runner, the_plan, 500, progress, timeout)
         return {"index": the_plan.name, "changed": True, **report.__dict__}
-    written = add_fields(client, the_plan.name, the_plan.add, progress=progress)
+    written = yield from _add_fields_op(runner, the_plan.name, the_plan.add, None, 500, progress)
     return {"index": the_plan.name, "changed": True, "added": [f.name for f in the_plan.add],
             "backfilled": written}  # fmt: skip
 
@@ -218,49 +422,36 @@ def _alter_args(schema: IndexSchema, f: Field) -> list[str]:
     return [*([path] if path == f.name else [path, "AS", f.name]), *f._args()]
 
 
-def add_fields(
-    client: SyncClient,
+def _add_fields_op(
+    runner: _IndexCore[Any],
     name: str,
     fields: Sequence[Field],
-    *,
-    metadata_field: str | None = None,
-    batch_size: int = 500,
-    progress: Progress | None = None,
-) -> int:
-    """Add ``fields`` to live index ``name`` and backfill them; returns how many documents were
-    written. Vectors are not read or touched.
-
-    ``metadata_field``: the stored JSON copy to backfill from (default: the layout's, ``metadata``
-    for indexes written by redisvec). A document that already stores a value at the field's path
-    is left as it is (the server indexes it on its own)."""
-    _, schema = resolve(client, name)
+    metadata_field: str | None,
+    batch_size: int,
+    progress: Progress | None,
+) -> Op[int]:
+    _, schema = yield from _resolve_op(name)
     clash = [f.name for f in fields if f.name in schema.fields_by_name]
     if clash:
         raise SchemaError(f"index {name!r} already has field(s) {clash}")
-    target = schema.with_fields(*fields)
     for f in fields:  # FT.ALTER goes through an alias too
-        client.execute_command("FT.ALTER", name, "SCHEMA", "ADD", *_alter_args(schema, f))  # type: ignore[no-untyped-call]
-    return backfill(
-        client, target, fields, metadata_field=metadata_field, batch_size=batch_size,
-        progress=progress,
-    )  # fmt: skip
+        yield _Call(("FT.ALTER", name, "SCHEMA", "ADD", *_alter_args(schema, f)))
+    target = _IndexCore(schema.with_fields(*fields), runner.client)
+    return (yield from _backfill_op(target, fields, metadata_field, batch_size, progress))
 
 
 def _metadata_field(schema: IndexSchema, given: str | None) -> str | None:
     return given or DocumentLayout.for_existing(schema).metadata_field
 
 
-def backfill(
-    client: SyncClient,
-    schema: IndexSchema,
+def _backfill_op(
+    index: _IndexCore[Any],
     fields: Sequence[Field],
-    *,
-    metadata_field: str | None = None,
-    batch_size: int = 500,
-    progress: Progress | None = None,
-) -> int:
-    """Write ``fields`` (already in ``schema``) of every document of ``schema``'s index from its
-    metadata JSON copy; returns how many documents were written."""
+    metadata_field: str | None,
+    batch_size: int,
+    progress: Progress | None,
+) -> Op[int]:
+    schema = index.schema
     source = _metadata_field(schema, metadata_field)
     if source is None or not fields:
         return 0
@@ -269,22 +460,16 @@ def backfill(
     layout = DocumentLayout(metadata_field=None, doc_id_field=None, node_field=None,
                             indexed=tuple(fields))  # fmt: skip
     written = 0
-    # Every key first: a document rewritten while a cursor walks the index is re-indexed under a
-    # new internal id, so the cursor would miss some documents and see others twice.
-    # FT.ALTER's own rescan re-indexes every document too: wait for it to end.
-    _wait_indexed(client, schema.name, timeout=600)
-    found = SearchIndex(schema, client).iter_keys(None, batch_size=5000)
-    listed = list(dict.fromkeys(k for b in found for k in b))
+    # FT.ALTER's own rescan re-indexes every document: wait for it to end before listing.
+    yield from _wait_indexed_op(schema.name, timeout=600)
+    listed = yield from index._keys_op(None, batch_size=5000)
     for keys in chunks(listed, batch_size):
-        pipe = client.pipeline(transaction=False)
-        for key in keys:
-            if is_json:
-                pipe.execute_command("JSON.GET", key, f"$.{source}", *paths)
-            else:
-                pipe.execute_command("HMGET", key, source, *paths)
-        replies = pipe.execute()
-        pipe = client.pipeline(transaction=False)
-        pending = 0
+        if is_json:
+            reads = [("JSON.GET", key, f"$.{source}", *paths) for key in keys]
+        else:
+            reads = [("HMGET", key, source, *paths) for key in keys]
+        replies = yield _Pipeline(reads)
+        writes: Commands = []
         for key, reply in zip(keys, replies):
             metadata, present = _split_reply(reply, is_json, f"$.{source}", paths)
             todo = [f for f, have in zip(fields, present) if not have]
@@ -292,11 +477,10 @@ def backfill(
                 continue
             values = _indexed_values(layout, schema, key, metadata, {f.name for f in todo})
             if values:
-                _write_values(pipe, schema, key, values)
-                pending += 1
-        if pending:
-            pipe.execute()
-            written += pending
+                writes += _write_values(schema, key, values)
+                written += 1
+        if writes:
+            yield _Pipeline(writes)
         if progress is not None:
             progress(len(keys))
     return written
@@ -341,13 +525,17 @@ def _indexed_values(
     return dict(prepare_records(schema, [record], keys=[key])[0].payload)
 
 
-def _write_values(pipe: Any, schema: IndexSchema, key: str, values: Mapping[str, Any]) -> None:
+def _write_values(schema: IndexSchema, key: str, values: Mapping[str, Any]) -> Commands:
     if schema.storage == "json":
-        for name, value in values.items():
-            path = schema.field_path(name) if name in schema.fields_by_name else f"$.{name}"
-            pipe.execute_command("JSON.SET", key, path, json.dumps(value, ensure_ascii=False))
-    else:
-        pipe.execute_command("HSET", key, *[x for kv in values.items() for x in kv])
+        return [
+            ("JSON.SET", key, _json_path(schema, name), json.dumps(value, ensure_ascii=False))
+            for name, value in values.items()
+        ]
+    return [("HSET", key, *[x for kv in values.items() for x in kv])]
+
+
+def _json_path(schema: IndexSchema, name: str) -> str:
+    return schema.field_path(name) if name in schema.fields_by_name else f"$.{name}"
 
 
 # -- rebuilding behind an alias ----------------------------------------------------------------
@@ -364,10 +552,10 @@ class RebuildReport:
     prefixes: list[str] = field(default_factory=list)
 
 
-def _wait_indexed(client: SyncClient, name: str, timeout: float) -> dict[str, Any]:
+def _wait_indexed_op(name: str, timeout: float) -> Op[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
-        info = normalize_info(client.execute_command("FT.INFO", name))  # type: ignore[no-untyped-call]
+        info = normalize_info((yield _Call(("FT.INFO", name))))
         done = (
             not int(float(info.get("indexing", 0))) and float(info.get("percent_indexed", 1)) >= 1
         )
@@ -375,49 +563,47 @@ def _wait_indexed(client: SyncClient, name: str, timeout: float) -> dict[str, An
             return info
         if time.monotonic() > deadline:
             raise TimeoutError(f"index {name!r} was still indexing after {timeout} s")
-        time.sleep(0.05)
+        yield _Sleep(0.05)
 
 
-def rebuild(
-    client: SyncClient,
+def _rebuild_op(
+    runner: _IndexCore[Any],
     the_plan: Plan,
-    *,
-    batch_size: int = 500,
-    progress: Progress | None = None,
-    timeout: float = 600,
-) -> RebuildReport:
-    """Build ``the_plan.target`` as a new index version and switch ``the_plan.name`` to it."""
+    batch_size: int,
+    progress: Progress | None,
+    timeout: float,
+) -> Op[RebuildReport]:
     started = time.monotonic()
     name, old_physical, current = the_plan.name, the_plan.physical, the_plan.current
     version = next_version(old_physical, name)
     prefixes = the_plan.new_prefixes or current.prefixes
     new_schema = replace(the_plan.target, name=version, prefixes=prefixes,
                          key_separator=current.key_separator)  # fmt: skip
-    new_index = SearchIndex(new_schema, client)
-    if new_index.exists():
+    new_index = _IndexCore(new_schema, runner.client)
+    if (yield from new_index._exists_op()):
         raise SchemaMismatchError(
             f"index {version!r} already exists (an interrupted rebuild?); drop it first "
             f"(redisvec index destroy {version} --yes, if its prefix {list(prefixes)} is not "
             "the live one) and run again"
         )
-    copied: dict[str, _Copied] = {}  # old key -> what its copy was made from, and is
-    new_index.create(exist_ok=False, allow_shared_prefix=True)
+    copied: dict[str, bytes] = {}  # old key -> what its copy was made from
+    yield from new_index._create_op(False, False, False, True)
     try:
         if the_plan.new_prefixes is not None:
             # SCAN, not a search cursor: a document rewritten during the walk would move in the
             # index and be skipped by the cursor; SCAN returns every key that stays throughout.
-            for keys in _scan(client, current, batch_size):
-                copied.update(_copy(client, current, new_schema, keys))
+            for keys in chunks((yield from _scan_op(current)), batch_size):
+                copied.update((yield from _copy_op(current, new_schema, keys)))
                 if progress is not None:
                     progress(len(keys))
-        backfilled = backfill(client, new_schema, the_plan.add, batch_size=batch_size)
-        new_info = _wait_indexed(client, version, timeout)
+        backfilled = yield from _backfill_op(new_index, the_plan.add, None, batch_size, None)
+        new_info = yield from _wait_indexed_op(version, timeout)
         # What the new version must hold now: every copy made (writers may have added or
         # deleted documents since the start), or, on the same keys, what the old one holds now.
         if copied:
-            old_docs = sum(len(keys) for keys in _scan(client, new_schema, batch_size))
+            old_docs = len((yield from _scan_op(new_schema)))
         else:
-            old_info = normalize_info(client.execute_command("FT.INFO", old_physical))  # type: ignore[no-untyped-call]
+            old_info = normalize_info((yield _Call(("FT.INFO", old_physical))))
             old_docs = int(float(old_info.get("num_docs", 0)))
         new_docs = int(float(new_info.get("num_docs", 0)))
         if new_docs < old_docs:
@@ -428,12 +614,14 @@ def rebuild(
                 f"{name!r} is unchanged"
             )
     except BaseException:
-        new_index.drop(delete_documents=False)
-        _unlink(client, [new_schema.key(current.id_from_key(k)) for k in copied])
+        yield from new_index._drop_op(False, 60.0)
+        yield from new_index._delete_keys_op(
+            [new_schema.key(current.id_from_key(k)) for k in copied]
+        )
         raise
-    _switch(client, name, old_physical, version)
+    yield from _switch_op(name, old_physical, version)
     if the_plan.new_prefixes is not None:
-        _catch_up(client, current, new_schema, copied, batch_size)
+        yield from _catch_up_op(current, new_schema, copied, batch_size)
     return RebuildReport(
         old_index=old_physical,
         new_index=version,
@@ -445,89 +633,60 @@ def rebuild(
     )
 
 
-def _switch(client: SyncClient, name: str, old_physical: str, version: str) -> None:
+def _switch_op(name: str, old_physical: str, version: str) -> Op[None]:
     """``name`` -> ``version`` in one step; the old version's index goes (its keys stay)."""
     if old_physical != name:  # already an alias
-        client.execute_command("FT.ALIASUPDATE", name, version)  # type: ignore[no-untyped-call]
-        client.execute_command("FT.DROPINDEX", old_physical)  # type: ignore[no-untyped-call]
+        yield _Call(("FT.ALIASUPDATE", name, version))
+        yield _Call(("FT.DROPINDEX", old_physical))
         return
     # The first time the name is a real index: drop it and put the alias in its place, atomically.
-    pipe = client.pipeline(transaction=True)
-    pipe.execute_command("FT.DROPINDEX", name)
-    pipe.execute_command("FT.ALIASADD", name, version)
-    pipe.execute()
+    yield _Pipeline([("FT.DROPINDEX", name), ("FT.ALIASADD", name, version)], transaction=True)
 
 
-class _Copied(NamedTuple):
-    """What one document's copy was made from and what was written (digests): the catch-up tells
-    by the first whether the old document changed since, by the second whether a writer has
-    changed the copy since the switch (then the writer's version stands)."""
-
-    source: bytes
-    written: bytes
-
-
-def _read(client: SyncClient, schema: IndexSchema, keys: Sequence[str]) -> list[tuple[Any, int]]:
-    """Each key's document (HGETALL as a dict, or the JSON text; empty if gone) and its PTTL."""
-    is_json = schema.storage == "json"
-    pipe = client.pipeline(transaction=False)
-    for key in keys:
-        pipe.execute_command("JSON.GET" if is_json else "HGETALL", key)
-        pipe.execute_command("PTTL", key)
-    replies = pipe.execute()
-    docs = [_as_doc(raw, is_json) for raw in replies[::2]]
-    return list(zip(docs, (int(t) for t in replies[1::2]), strict=True))
-
-
-def _as_doc(raw: Any, is_json: bool) -> Any:
-    if not raw or is_json:
-        return raw
-    return dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
-
-
-def _copy_commands(
-    old: IndexSchema, new: IndexSchema, key: str, doc: Any, ttl: int
-) -> tuple[list[tuple[Any, ...]], _Copied]:
-    """The commands that write ``doc`` of ``old``'s key ``key`` under ``new``'s prefix (vectors
-    re-encoded to ``new``'s datatype on HASH; its TTL kept), and the digests of the copy."""
-    target = new.key(old.id_from_key(key))
-    if old.storage == "json":
-        commands: list[tuple[Any, ...]] = [("JSON.SET", target, "$", doc)]
-        copied = _Copied(_fingerprint(doc), _fingerprint(doc))
-    else:
-        source = _fingerprint(doc)
-        doc = dict(doc)
+def _copy_op(old: IndexSchema, new: IndexSchema, keys: Sequence[str]) -> Op[dict[str, bytes]]:
+    """Copy the documents at ``keys`` of ``old`` under ``new``'s prefix (vectors re-encoded to
+    ``new``'s datatype on HASH; TTLs kept); returns each copied key's fingerprint (a digest of
+    what was copied, to tell later whether the old document changed since)."""
+    is_json = old.storage == "json"
+    recode = []
+    if not is_json:
         for vf in old.vector_fields:
             nf = new.fields_by_name.get(vf.name)
             if isinstance(nf, VectorField) and nf.datatype != vf.datatype:
-                src, dst = codec_for(old, vf), codec_for(new, nf)
-                blob = doc.get(vf.name.encode())
+                recode.append((vf.name, codec_for(old, vf), codec_for(new, nf)))
+    reads: Commands = []
+    for key in keys:
+        reads += [("JSON.GET" if is_json else "HGETALL", key), ("PTTL", key)]
+    replies = yield _Pipeline(reads)
+    writes: Commands = []
+    copied: dict[str, bytes] = {}
+    for key, raw, ttl in zip(keys, replies[::2], replies[1::2]):
+        if not raw:
+            continue  # deleted since the listing
+        target = new.key(old.id_from_key(key))
+        if is_json:
+            writes.append(("JSON.SET", target, "$", raw))
+            copied[key] = _fingerprint(raw)
+        else:
+            doc = _hash(raw)
+            copied[key] = _fingerprint(doc)
+            for fname, src, dst in recode:
+                blob = doc.get(fname.encode())
                 if isinstance(blob, bytes) and len(blob) == src.byte_length:
-                    doc[vf.name.encode()] = dst.encode(
-                        np.frombuffer(blob, dtype=src.dtype).astype(np.float32)
-                    )
-        # DEL first: a stale field of an earlier copy must go too
-        commands = [("DEL", target), ("HSET", target, *[x for kv in doc.items() for x in kv])]
-        copied = _Copied(source, _fingerprint(doc))
-    if ttl > 0:
-        commands.append(("PEXPIRE", target, ttl))
-    return commands, copied
-
-
-def _copy(
-    client: SyncClient, old: IndexSchema, new: IndexSchema, keys: Sequence[str]
-) -> dict[str, _Copied]:
-    """Copy the documents at ``keys`` of ``old`` under ``new``'s prefix; returns each copied
-    key's digests (keys deleted since the listing are skipped)."""
-    pipe = client.pipeline(transaction=False)
-    copied: dict[str, _Copied] = {}
-    for key, (doc, ttl) in zip(keys, _read(client, old, keys), strict=True):
-        if doc:
-            commands, copied[key] = _copy_commands(old, new, key, doc, ttl)
-            for command in commands:
-                pipe.execute_command(*command)
-    pipe.execute()
+                    vector = np.frombuffer(blob, dtype=src.dtype).astype(np.float32)
+                    doc[fname.encode()] = dst.encode(vector)
+            writes.append(("DEL", target))  # a stale field of an earlier copy must go too
+            writes.append(("HSET", target, *[x for kv in doc.items() for x in kv]))
+        if int(ttl) > 0:
+            writes.append(("PEXPIRE", target, int(ttl)))
+    if writes:
+        yield _Pipeline(writes)
     return copied
+
+
+def _hash(raw: Any) -> dict[Any, Any]:
+    """An HGETALL reply (a mapping, or RESP2's flat list) as a dict."""
+    return dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
 
 
 def _fingerprint(raw: Any) -> bytes:
@@ -535,71 +694,44 @@ def _fingerprint(raw: Any) -> bytes:
     return hashlib.blake2b(repr(items).encode(), digest_size=16).digest()
 
 
-def _if_copy_unchanged(
-    client: SyncClient, schema: IndexSchema, target: str, expected: bytes | None,
-    commands: Sequence[tuple[Any, ...]],
-) -> None:  # fmt: skip
-    """Run ``commands`` in one transaction if ``target`` still holds what the rebuild wrote
-    (digest ``expected``; None: no document). A writer that changed it after the switch wins:
-    the commands are then dropped."""
-    is_json = schema.storage == "json"
-    with client.pipeline(transaction=True) as pipe:
-        try:
-            pipe.watch(target)
-            doc = _as_doc(
-                pipe.execute_command("JSON.GET" if is_json else "HGETALL", target), is_json
-            )
-            if (_fingerprint(doc) if doc else None) != expected:
-                return
-            pipe.multi()
-            for command in commands:
-                pipe.execute_command(*command)
-            pipe.execute()
-        except redis.exceptions.WatchError:
-            return  # written meanwhile: the writer's version stands
+def _catch_up_op(
+    old: IndexSchema, new: IndexSchema, copied: Mapping[str, bytes], batch_size: int
+) -> Op[None]:
+    """After the switch: delete each old copy, first copying again any document written under
+    the old prefix since it was copied (changed, or new), and delete the new copy of any
+    document deleted there since, so that no write made during the rebuild is lost."""
+    is_json = old.storage == "json"
+    left = yield from _scan_op(old)
+    still = set(left)
+    deleted = [new.key(old.id_from_key(k)) for k in copied if k not in still]
+    yield from _unlink_op(deleted)
+    for batch in chunks(left, batch_size):
+        current = yield _Pipeline([("JSON.GET" if is_json else "HGETALL", key) for key in batch])
+        changed = [
+            key
+            for key, raw in zip(batch, current)
+            if raw and copied.get(key) != _fingerprint(raw if is_json else _hash(raw))
+        ]
+        if changed:
+            yield from _copy_op(old, new, changed)
+        yield from _unlink_op(batch)
 
 
-def _catch_up(
-    client: SyncClient,
-    old: IndexSchema,
-    new: IndexSchema,
-    copied: Mapping[str, _Copied],
-    batch_size: int,
-) -> None:
-    """After the switch, make the new version what the old one became during the rebuild, then
-    delete the old keys: a document written under the old prefix since it was copied (changed,
-    or new) is copied again, and the copy of one deleted since is deleted, unless a writer has
-    changed that copy after the switch (the later write wins). No write made during the rebuild
-    is lost and no deleted document comes back."""
-    seen: set[str] = set()
-    for batch in _scan(client, old, batch_size):
-        for key, (doc, ttl) in zip(batch, _read(client, old, batch), strict=True):
-            if not doc:
-                continue
-            seen.add(key)
-            before = copied.get(key)
-            if before is None or before.source != _fingerprint(doc):
-                commands, _ = _copy_commands(old, new, key, doc, ttl)
-                target = new.key(old.id_from_key(key))
-                expected = None if before is None else before.written
-                _if_copy_unchanged(client, new, target, expected, commands)
-        _unlink(client, batch)
-    for key, copy in copied.items():
-        if key not in seen:  # deleted under the old prefix after it was copied
-            target = new.key(old.id_from_key(key))
-            _if_copy_unchanged(client, new, target, copy.written, [("UNLINK", target)])
+def _unlink_op(keys: Sequence[str]) -> Op[None]:
+    for batch in chunks(keys, 1000):  # one key a command: keys may span hash slots
+        yield _Pipeline([("UNLINK", key) for key in batch])
 
 
-def _scan(client: SyncClient, schema: IndexSchema, batch_size: int) -> Iterable[list[str]]:
-    """Every key under ``schema``'s prefixes, ``batch_size`` at a time, as SCAN returns them (a
-    key SCAN returns twice comes twice: copying and deleting are idempotent); at most one batch of
-    keys is held, whatever the size of the index."""
+def _scan_op(schema: IndexSchema, count: int = 1000) -> Op[list[str]]:
+    """Every key under ``schema``'s prefixes (SCAN; a key SCAN returns twice is listed once)."""
+    keys: list[str] = []
     for prefix in schema.prefixes:
-        keys = client.scan_iter(match=_glob(prefix) + "*", count=batch_size)
-        while batch := [
-            k.decode() if isinstance(k, bytes) else str(k) for k in islice(keys, batch_size)
-        ]:
-            yield batch
+        cursor = None
+        while cursor != 0:
+            reply = yield _Call(("SCAN", cursor or 0, "MATCH", _glob(prefix) + "*", "COUNT", count))
+            cursor = int(reply[0])
+            keys += [k.decode() if isinstance(k, bytes) else str(k) for k in reply[1]]
+    return list(dict.fromkeys(keys))
 
 
 def _glob(prefix: str) -> str:
@@ -607,52 +739,34 @@ def _glob(prefix: str) -> str:
     return re.sub(r"([*?\[\]\\])", r"\\\1", prefix)
 
 
-def _unlink(client: SyncClient, keys: Sequence[str]) -> None:
-    for batch in chunks(keys, 1000):
-        pipe = client.pipeline(transaction=False)
-        for key in batch:
-            pipe.execute_command("UNLINK", key)
-        pipe.execute()
-
-
 # -- metadata updates --------------------------------------------------------------------------
 
 
-def update_metadata(
-    index: SearchIndex,
+def _update_metadata_op(
+    index: _IndexCore[Any],
     ids: Sequence[str],
     changes: Mapping[str, Any],
-    *,
-    metadata_field: str | None = None,
-) -> int:
-    """Merge ``changes`` into the metadata of documents ``ids`` (a value of None removes the
-    key); the indexed copies of the changed keys are rewritten in the same command, so filters
-    and the stored metadata agree. Vectors are untouched. Returns how many documents existed."""
+    metadata_field: str | None,
+    layout: DocumentLayout | None = None,
+) -> Op[int]:
     if isinstance(ids, str):
         raise TypeError(f"ids must be a list of ids, got the string {ids!r}; pass [{ids!r}]")
-    return _update_keys(index, [index.schema.key(i) for i in ids], changes, metadata_field)
+    keys = [index.schema.key(i) for i in ids]
+    return (yield from _update_keys_op(index.schema, keys, changes, metadata_field, layout))
 
 
-def update_where(
-    index: SearchIndex,
-    filter: FilterExpression | str | None,
+def _update_where_op(
+    index: _IndexCore[Any],
+    flt: Filter,
     changes: Mapping[str, Any],
-    *,
-    metadata_field: str | None = None,
-) -> int:
-    """`update_metadata` on every document matching ``filter``; returns how many were updated.
-    The matching keys are listed first (a cursor), so documents the update makes match or
-    stop matching are updated once."""
-    keys = [k for batch in index.iter_keys(filter) for k in batch]
-    return _update_keys(index, keys, changes, metadata_field)
+    metadata_field: str | None,
+    layout: DocumentLayout | None = None,
+) -> Op[int]:
+    keys = yield from index._keys_op(flt)
+    return (yield from _update_keys_op(index.schema, keys, changes, metadata_field, layout))
 
 
-def expire_where(
-    index: SearchIndex, filter: FilterExpression | str | None, seconds: int | None
-) -> int:
-    """Give every document matching ``filter`` a time to live of ``seconds`` (None: keep it
-    forever, ``PERSIST``); returns how many documents were set. Keys are listed first (a cursor)
-    and set one command each, so this works whatever hash slots they live in."""
+def _expire_where_op(index: _IndexCore[Any], flt: Filter, seconds: int | None) -> Op[int]:
     if seconds is not None and (
         isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1
     ):
@@ -660,28 +774,32 @@ def expire_where(
             f"seconds must be a positive whole number of seconds or None, got {seconds!r}"
         )
     done = 0
-    for keys in index.iter_keys(filter):
-        pipe = index.client.pipeline(transaction=False)
-        for key in keys:
-            if seconds is None:
-                pipe.execute_command("PERSIST", key)
-            else:
-                pipe.execute_command("EXPIRE", key, seconds)
-        replies = pipe.execute()
-        done += len(replies) if seconds is None else sum(int(r) for r in replies)
+    for keys in chunks((yield from index._keys_op(flt)), 1000):
+        if seconds is None:
+            replies = yield _Pipeline([("PERSIST", key) for key in keys])
+            done += len(replies)
+        else:
+            replies = yield _Pipeline([("EXPIRE", key, seconds) for key in keys])
+            done += sum(int(r) for r in replies)
     return done
 
 
-def _update_keys(
-    index: SearchIndex,
+def _update_keys_op(
+    schema: IndexSchema,
     keys: Sequence[str],
     changes: Mapping[str, Any],
     metadata_field: str | None,
-) -> int:
-    schema, client = index.schema, index.client
-    source = _metadata_field(schema, metadata_field)
+    layout: DocumentLayout | None = None,
+) -> Op[int]:
+    layout = layout or DocumentLayout.for_existing(schema)
+    if layout.peer is not None:
+        raise SchemaError(
+            f"index {schema.name!r} is in {layout.peer}'s layout, which keeps metadata in places "
+            "an update does not rewrite yet; nothing was changed. Copy it into redisvec's layout "
+            "first (redisvec convert, or redisvec.peers.migrate), then update"
+        )
+    source = metadata_field or layout.metadata_field
     is_json = schema.storage == "json"
-    layout = DocumentLayout.for_existing(schema)
     changed_indexed = [f for f in layout.indexed if f.name in changes]
     reserved = layout.reserved - ({source} if source else set())
     bad = sorted(set(changes) & reserved)
@@ -692,56 +810,86 @@ def _update_keys(
         )
     sub_layout = DocumentLayout(metadata_field=None, doc_id_field=None, node_field=None,
                                 indexed=tuple(changed_indexed))  # fmt: skip
+    # Another tool's documents may have no JSON copy (its fields are the metadata): asked for
+    # whether each exists too, so that they are updated field by field, not given a copy.
+    both = source is not None and layout.foreign and not is_json
     updated = 0
     for batch in chunks(keys, 500):
-        current: list[Any]
-        pipe = client.pipeline(transaction=False)
-        for key in batch:
-            if source is None:
-                pipe.execute_command("EXISTS", key)
-            elif is_json:
-                pipe.execute_command("JSON.GET", key, f"$.{source}")
-            else:
-                pipe.execute_command("HGET", key, source)
-        current = pipe.execute()
-        pipe = client.pipeline(transaction=False)
+        if source is None:
+            reads: Commands = [("EXISTS", key) for key in batch]
+        elif is_json:
+            reads = [("JSON.GET", key, f"$.{source}") for key in batch]
+        else:
+            reads = [c for key in batch for c in _hash_reads(key, source, both)]
+        current = yield _Pipeline(reads)
+        if both:
+            current = [raw if raw is not None else exists for raw, exists in _pairs(current)]
+        writes: Commands = []
         for key, raw in zip(batch, current):
             if not raw:
                 continue
             updated += 1
-            if source is None:  # a layout without a JSON copy: the fields are the metadata
-                merged = dict(changes)
-            else:
-                value = load_json(raw) if isinstance(raw, (str, bytes)) else raw
-                if is_json:  # JSON.GET with a $ path: a list holding the stored JSON text
-                    value = value[0] if isinstance(value, list) and value else {}
-                    value = load_json(value) if isinstance(value, (str, bytes)) else value
-                merged = {**(value if isinstance(value, dict) else {}), **changes}
-                merged = {k: v for k, v in merged.items() if v is not None}
-            values = _indexed_values(sub_layout, schema, key, merged, changes)
-            if source is None:
-                values.update({k: v for k, v in changes.items()
-                               if v is not None and k not in schema.fields_by_name})  # fmt: skip
-            else:
-                text = json.dumps(merged, ensure_ascii=False)
-                values = {source: text, **values}
-            gone = [k for k in changes if k not in values and (k != source)]
-            if is_json:
-                if source:
-                    copy = json.dumps(values.pop(source))
-                    pipe.execute_command("JSON.SET", key, f"$.{source}", copy)
-                if values:
-                    _write_values(pipe, schema, key, values)
-                for k in gone:
-                    if k in schema.fields_by_name or source is None:
-                        path = schema.field_path(k) if k in schema.fields_by_name else f"$.{k}"
-                        pipe.execute_command("JSON.DEL", key, path)
-            else:
-                # One HSET for the JSON copy and the indexed values: both change together.
-                if values:
-                    pipe.execute_command("HSET", key, *[x for kv in values.items() for x in kv])
-                drop = [k for k in gone if k in schema.fields_by_name or source is None]
-                if drop:
-                    pipe.execute_command("HDEL", key, *drop)
-        pipe.execute()
+            copy = source if (source is None or not layout.foreign or _has_copy(raw)) else None
+            writes += _update_commands(schema, key, raw, changes, copy, sub_layout)
+        if writes:
+            yield _Pipeline(writes)
     return updated
+
+
+def _hash_reads(key: str, source: str, exists: bool) -> Commands:
+    return [("HGET", key, source), ("EXISTS", key)] if exists else [("HGET", key, source)]
+
+
+def _pairs(replies: Sequence[Any]) -> list[tuple[Any, Any]]:
+    return list(zip(replies[::2], replies[1::2]))
+
+
+def _has_copy(raw: Any) -> bool:
+    """Whether a read of the JSON copy found one: HGET's text, or JSON.GET's ``[...]`` holding
+    one (``[]``: no such path); an EXISTS count (int) is no copy."""
+    empty = isinstance(raw, (str, bytes)) and raw.strip() in ("[]", b"[]")
+    return not (isinstance(raw, int) or empty)
+
+
+def _update_commands(
+    schema: IndexSchema,
+    key: str,
+    raw: Any,
+    changes: Mapping[str, Any],
+    source: str | None,
+    sub_layout: DocumentLayout,
+) -> Commands:
+    """The commands that merge ``changes`` into the document at ``key`` (``raw``: its stored
+    metadata copy, or its EXISTS reply where the layout keeps none)."""
+    is_json = schema.storage == "json"
+    if source is None:  # a layout without a JSON copy: the fields are the metadata
+        merged = dict(changes)
+    else:
+        value = load_json(raw) if isinstance(raw, (str, bytes)) else raw
+        if is_json:  # JSON.GET with a $ path: a list holding the stored JSON text
+            value = value[0] if isinstance(value, list) and value else {}
+            value = load_json(value) if isinstance(value, (str, bytes)) else value
+        merged = {**(value if isinstance(value, dict) else {}), **changes}
+        merged = {k: v for k, v in merged.items() if v is not None}
+    values = _indexed_values(sub_layout, schema, key, merged, changes)
+    if source is None:
+        values.update({k: v for k, v in changes.items()
+                       if v is not None and k not in schema.fields_by_name})  # fmt: skip
+    else:
+        values = {source: json.dumps(merged, ensure_ascii=False), **values}
+    gone = [k for k in changes if k not in values and (k != source)]
+    drop = [k for k in gone if k in schema.fields_by_name or source is None]
+    if not is_json:
+        # One HSET for the JSON copy and the indexed values: both change together.
+        commands: Commands = []
+        if values:
+            commands.append(("HSET", key, *[x for kv in values.items() for x in kv]))
+        if drop:
+            commands.append(("HDEL", key, *drop))
+        return commands
+    commands = []
+    if source:
+        commands.append(("JSON.SET", key, f"$.{source}", json.dumps(values.pop(source))))
+    if values:
+        commands += _write_values(schema, key, values)
+    return commands + [("JSON.DEL", key, _json_path(schema, k)) for k in drop]

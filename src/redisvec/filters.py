@@ -42,10 +42,10 @@ import numbers
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from redisvec.errors import FilterError
+from redisvec.memo import TagEqualsKey, memo_put, shared
 
 if TYPE_CHECKING:
     from redisvec.schema import Field
@@ -577,14 +577,16 @@ class Tag:
         return _Leaf(self.name, "Tag", "tag", f"ismissing({_ref(self.name)})", missing=True)
 
 
-@lru_cache(maxsize=1024)
 def _tag_equals(name: str, value: str) -> FilterExpression:
-    """``Tag(name) == value`` for a str value, the filter most applications build on every query
-    (a category, a tenant): expressions are immutable, so one per (field, value) is shared.
-    Keyed on str values only: ``1`` and ``True`` hash alike but render differently. A refused
-    value raises again on every call (lru_cache keeps no exceptions)."""
-    tag = Tag(name)
-    return tag._any([tag._text(value)])
+    """``Tag(name) == value`` for a str value, shared per field and value (`TagEqualsKey`):
+    expressions are immutable. A refused value raises again on every call (nothing is kept)."""
+    cache = shared(TagEqualsKey)
+    key = TagEqualsKey(name, value)
+    found: FilterExpression | None = cache.get(key)
+    if found is None:
+        tag = Tag(name)
+        found = memo_put(cache, key, tag._any([tag._text(value)]))
+    return found
 
 
 def _number(builder: str, field: str, value: object) -> str:

@@ -115,10 +115,12 @@ class _Call:
 
 @dataclass(frozen=True)
 class _Pipeline:
-    """Run single-key commands in one non-transactional pipeline; replies (or errors) in order."""
+    """Run single-key commands in one non-transactional pipeline; replies (or errors) in order.
+    ``transaction``: as one MULTI/EXEC instead (keyless commands, e.g. an alias switch)."""
 
     commands: Sequence[tuple[Any, ...]]
     raise_on_error: bool = True
+    transaction: bool = False
 
 
 @dataclass(frozen=True)
@@ -493,6 +495,31 @@ class _IndexCore(Generic[ClientT]):
             deleted += sum(int(n) for n in (yield _Pipeline([("UNLINK", k) for k in batch])))
         return deleted
 
+    def _page_op(
+        self, flt: Filter, batch_size: int, cursor: int | None
+    ) -> Op[tuple[list[str], int]]:
+        """One page of keys matching ``flt`` from a server-side cursor (None: open it), and the
+        cursor to read next (0: none left)."""
+        if cursor is None:
+            reply = yield _Call(tuple(self._cursor_args(flt, batch_size)))
+        else:
+            reply = yield _Call(("FT.CURSOR", "READ", self.name, cursor))
+        return self._cursor_page(reply)
+
+    def _keys_op(self, flt: Filter, batch_size: int = 1000) -> Op[list[str]]:
+        """Every key matching ``flt`` (see `SearchIndex.iter_keys`), listed before anything is
+        changed: a document rewritten while a cursor walks the index moves in it, and the
+        cursor would miss it or see it twice."""
+        keys: list[str] = []
+        cursor: int | None = None
+        while cursor != 0:
+            page, cursor = yield from self._page_op(flt, batch_size, cursor)
+            keys += page
+        return list(dict.fromkeys(keys))
+
+    def _delete_where_op(self, flt: Filter) -> Op[int]:
+        return (yield from self._delete_keys_op((yield from self._keys_op(flt))))
+
     _ft_hybrid: bool | None = None  # whether the server runs FT.HYBRID (None: not tried yet)
 
     def _hybrid_op(self, query: HybridQuery) -> Op[HybridResult]:
@@ -653,7 +680,7 @@ class SearchIndex(_IndexCore[SyncClient]):
                     raise
                 raise connection_error(self.client, exc) from exc  # names the masked endpoint
         if isinstance(request, _Pipeline):
-            pipe = self.client.pipeline(transaction=False)
+            pipe = self.client.pipeline(transaction=request.transaction)
             for command in request.commands:
                 pipe.execute_command(*command)
             return pipe.execute(raise_on_error=request.raise_on_error)
@@ -752,15 +779,11 @@ class SearchIndex(_IndexCore[SyncClient]):
     def iter_keys(self, filter: Filter = None, *, batch_size: int = 1000) -> Iterator[list[str]]:
         """Every key matching ``filter``, a batch at a time, with a server-side cursor: unlike
         ``LIMIT`` paging it is not capped by the server's MAXSEARCHRESULTS."""
-        reply = self._perform(_Call(tuple(self._cursor_args(filter, batch_size))))
-        keys, cursor = self._cursor_page(reply)
-        while True:
+        cursor: int | None = None
+        while cursor != 0:
+            keys, cursor = self._run(self._page_op(filter, batch_size, cursor))
             if keys:
                 yield keys
-            if cursor == 0:
-                return
-            reply = self._perform(_Call(("FT.CURSOR", "READ", self.name, cursor)))
-            keys, cursor = self._cursor_page(reply)
 
     def paginate(self, query: FilterQuery, page_size: int = 100) -> Iterator[SearchResult]:
         """Pages of a filter query (``LIMIT`` paging: capped by MAXSEARCHRESULTS)."""
@@ -775,7 +798,7 @@ class SearchIndex(_IndexCore[SyncClient]):
 
     def delete_where(self, filter: Filter = None) -> int:
         """Delete every record matching ``filter`` (all of the index's records when None)."""
-        return self._delete_keys([k for batch in self.iter_keys(filter) for k in batch])
+        return self._run(self._delete_where_op(filter))
 
     def clear(self) -> int:
         """Delete every record of the index; the index itself stays."""
@@ -835,7 +858,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
                     raise
                 raise connection_error(self.client, exc) from exc
         if isinstance(request, _Pipeline):
-            pipe = self.client.pipeline(transaction=False)
+            pipe = self.client.pipeline(transaction=request.transaction)
             for command in request.commands:
                 pipe.execute_command(*command)  # not .unlink() & co: coroutines on a cluster
             return await pipe.execute(raise_on_error=request.raise_on_error)
@@ -911,15 +934,11 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
     async def iter_keys(
         self, filter: Filter = None, *, batch_size: int = 1000
     ) -> AsyncIterator[list[str]]:
-        reply = await self._perform(_Call(tuple(self._cursor_args(filter, batch_size))))
-        keys, cursor = self._cursor_page(reply)
-        while True:
+        cursor: int | None = None
+        while cursor != 0:
+            keys, cursor = await self._run(self._page_op(filter, batch_size, cursor))
             if keys:
                 yield keys
-            if cursor == 0:
-                return
-            reply = await self._perform(_Call(("FT.CURSOR", "READ", self.name, cursor)))
-            keys, cursor = self._cursor_page(reply)
 
     async def paginate(
         self, query: FilterQuery, page_size: int = 100
@@ -934,7 +953,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
                 return
 
     async def delete_where(self, filter: Filter = None) -> int:
-        return await self._delete_keys([k async for batch in self.iter_keys(filter) for k in batch])
+        return await self._run(self._delete_where_op(filter))
 
     async def clear(self) -> int:
         return await self.delete_where(None)

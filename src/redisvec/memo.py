@@ -1,10 +1,14 @@
-"""The one cache: what the hot path derives from an immutable `IndexSchema`, kept on the schema.
+"""The one cache mechanism: typed keys (below), dicts bounded with `memo_put`, two homes.
 
-A schema never changes, so nothing derived from it goes stale, and its caches go away with it
-(an equal schema built elsewhere is another object and shares nothing). Each kind of derived
-value has its own key type below (``schema.memo(KnnKey)`` is the cache of KNN query templates);
-a cache keyed by what callers pass is bounded with `memo_put`. Nothing else in redisvec caches:
-what is cheap to derive again is derived again.
+- **On a schema** (``schema.memo(KnnKey)``): what the hot path derives from an immutable
+  `IndexSchema`. A schema never changes, so nothing derived from it goes stale, and its caches go
+  away with it (an equal schema built elsewhere is another object and shares nothing).
+- **Process-wide** (`shared`): the two values built without a schema, each a fixed function of
+  its key: ``Tag(name) == value`` expressions (`TagEqualsKey`) and LlamaIndex node templates
+  (`NodeTemplateKey`).
+
+Each kind of cached value has its own key type; a cache keyed by what callers pass is bounded
+with `memo_put`. Nothing else in redisvec caches: what is cheap to derive again is derived again.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ __all__ = [
     "KnnKey",
     "LangChainFilterKey",
     "LlamaFilterKey",
+    "NodeTemplateKey",
     "ReplyPlanKey",
+    "TagEqualsKey",
     "WhereKey",
     "memo_put",
+    "shared",
 ]
 
 
@@ -62,6 +69,34 @@ class LlamaFilterKey(NamedTuple):
 
     aliases: tuple[tuple[str, str], ...]
     filters: Any
+
+
+class TagEqualsKey(NamedTuple):
+    """``Tag(field) == value`` for a str value (`redisvec.filters`), the filter most applications
+    build for every query (a category, a tenant): one shared expression per field and value, so
+    that the rendered-filter cache (`WhereKey`, by identity) finds it again. Str values only:
+    ``1`` and ``True`` hash alike but render differently."""
+
+    field: str
+    value: str
+
+
+class NodeTemplateKey(NamedTuple):
+    """A LlamaIndex node validated once, by its stored node JSON after the id
+    (`redisvec.llama_index.nodes`): later hits are copies of it."""
+
+    node_json: str
+
+
+_SHARED: dict[type, dict[Any, Any]] = {}
+
+
+def shared(kind: type) -> dict[Any, Any]:
+    """The process-wide cache of ``kind`` (`TagEqualsKey`, `NodeTemplateKey`)."""
+    cache = _SHARED.get(kind)
+    if cache is None:
+        cache = _SHARED[kind] = {}
+    return cache
 
 
 def memo_put(cache: dict[Any, Any], key: Any, value: Any, bound: int = 1024) -> Any:

@@ -32,6 +32,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
+from redisvec import evolve
 from redisvec._pydantic import assemble, same_model
 from redisvec.connection import AsyncClient, ConnectionConfig, SyncClient, clients_from
 from redisvec.errors import IndexNotFoundError
@@ -419,6 +420,45 @@ class RedisVectorStore(VectorStore):
         else:
             await index.delete_where(self._filter(filter))
         return True
+
+    # -- metadata updates (no re-embedding) -------------------------------------------------------
+
+    def update_metadata(
+        self,
+        ids: list[str] | None,
+        metadata: Mapping[str, Any],
+        *,
+        filter: Filter = None,
+    ) -> int:
+        """Merge ``metadata`` into the stored metadata of the documents ``ids`` or, with
+        ``ids=None``, of every document matching ``filter`` (no filter: every document); a
+        value of None removes the key. Texts and embeddings are untouched (nothing is embedded),
+        filters on the changed keys see the new values at once. Returns how many documents were
+        updated (ids that do not exist are skipped). See `redisvec.evolve.update_metadata`."""
+        check_id_list(_update_ids(ids, filter), "ids")
+        index = self._managed.index()
+        if index is None or ids == []:
+            return 0
+        layout = self._managed.layout
+        if ids is not None:
+            return evolve.update_metadata(index, ids, metadata, layout=layout)
+        return evolve.update_where(index, self._filter(filter), metadata, layout=layout)
+
+    async def aupdate_metadata(
+        self,
+        ids: list[str] | None,
+        metadata: Mapping[str, Any],
+        *,
+        filter: Filter = None,
+    ) -> int:
+        check_id_list(_update_ids(ids, filter), "ids")
+        index = await self._managed.aindex()
+        if index is None or ids == []:
+            return 0
+        layout = self._managed.layout
+        if ids is not None:
+            return await evolve.aupdate_metadata(index, ids, metadata, layout=layout)
+        return await evolve.aupdate_where(index, self._filter(filter), metadata, layout=layout)
 
     # -- reading by id ---------------------------------------------------------------------------
 
@@ -863,3 +903,11 @@ def _no_extra(method: str, kwargs: Mapping[str, Any]) -> None:
         raise TypeError(
             f"RedisVectorStore.{method}() got unexpected keyword argument(s) {sorted(kwargs)}"
         )
+
+
+def _update_ids(ids: list[str] | None, flt: Filter) -> list[str] | None:
+    """``ids``, once checked that a metadata update names its documents one way: by ids or by
+    filter (both would leave open whether the filter narrows the ids)."""
+    if ids is not None and flt is not None:
+        raise ValueError("update_metadata takes ids or filter, not both; pass ids=None to filter")
+    return ids

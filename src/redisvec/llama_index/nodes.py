@@ -30,6 +30,7 @@ from llama_index.core.schema import (
 
 from redisvec._pydantic import assemble, same_model
 from redisvec.layout import StoredDocument, load_json
+from redisvec.memo import NodeTemplateKey, memo_put, shared
 
 __all__ = ["node_parts", "to_node"]
 
@@ -71,7 +72,8 @@ def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
             embedding=embedding,
         )
     key = _template_key(doc.node, doc.id)
-    known = _TEMPLATES.get(key) if key is not None else None
+    templates = shared(NodeTemplateKey)
+    known = templates.get(key) if key is not None else None
     if known is not None:
         return _from_template(known, doc, embedding)
     data = load_json(doc.node)
@@ -86,9 +88,9 @@ def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
     else:
         data["text"] = doc.text
     node = cls.model_validate(data)
-    if template is None or key is None or len(_TEMPLATES) >= _MAX_TEMPLATES or not _COPIES_MATCH:
+    if template is None or key is None or not _COPIES_MATCH:
         return node
-    _TEMPLATES[key] = (node, template)
+    memo_put(templates, key, (node, template), bound=256)
     return _from_template((node, template), doc, embedding)
 
 
@@ -105,16 +107,14 @@ def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
 # values are all scalars or empty containers qualifies.
 
 _Template = tuple[BaseNode, tuple[tuple[str, type], ...]]
-_TEMPLATES: dict[str, _Template] = {}
-_MAX_TEMPLATES = 256
 
 
-def _template_key(node_json: str, id: str) -> str | None:
+def _template_key(node_json: str, id: str) -> NodeTemplateKey | None:
     """The node JSON after its id (the record's id, as `node_parts` writes it: pydantic-core's
     compact JSON, id first), or None. An id the JSON had to escape never matches, so a match
     means the JSON's id is exactly ``id``."""
     prefix = f'{{"id_":"{id}",'
-    return node_json[len(prefix) :] if node_json.startswith(prefix) else None
+    return NodeTemplateKey(node_json[len(prefix) :]) if node_json.startswith(prefix) else None
 
 
 def _template_of(cls: type[BaseNode], data: dict[str, Any]) -> tuple[tuple[str, type], ...] | None:

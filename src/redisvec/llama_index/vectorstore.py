@@ -33,6 +33,7 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryResult,
 )
 
+from redisvec import evolve
 from redisvec.connection import AsyncClient, ConnectionConfig, Connections, SyncClient
 from redisvec.filters import FilterExpression, Tag
 from redisvec.hybrid import HybridQuery
@@ -495,6 +496,42 @@ class RedisVectorStore(BasePydanticVectorStore):
             return
         keys = await self._akeys(index, self._where(filters)) if filters is not None else None
         await index.delete(self._select(node_ids, keys))
+
+    def update_metadata(
+        self,
+        node_ids: list[str] | None,
+        metadata: Mapping[str, Any],
+        *,
+        filters: MetadataFilters | None = None,
+    ) -> int:
+        """Merge ``metadata`` into the metadata of the nodes with these ids and / or matching
+        ``filters`` (both: the intersection; both None: every node); a value of None removes the
+        key. Texts, embeddings and relationships are untouched (nothing is embedded again), and
+        filters on the changed keys see the new values at once. Returns how many nodes were
+        updated (ids that do not exist are skipped). See `redisvec.evolve.update_metadata`."""
+        check_id_list(node_ids, "node_ids")
+        index = self._managed.index()
+        if index is None or node_ids == []:
+            return 0
+        keys = self._keys(index, self._where(filters)) if filters or node_ids is None else None
+        ids = self._select(node_ids, keys)
+        return evolve.update_metadata(index, ids, metadata, layout=self._managed.layout)
+
+    async def aupdate_metadata(
+        self,
+        node_ids: list[str] | None,
+        metadata: Mapping[str, Any],
+        *,
+        filters: MetadataFilters | None = None,
+    ) -> int:
+        check_id_list(node_ids, "node_ids")
+        index = await self._managed.aindex()
+        if index is None or node_ids == []:
+            return 0
+        where = self._where(filters)
+        keys = await self._akeys(index, where) if filters or node_ids is None else None
+        ids = self._select(node_ids, keys)
+        return await evolve.aupdate_metadata(index, ids, metadata, layout=self._managed.layout)
 
     def clear(self) -> None:
         """Delete every node; the index stays."""
