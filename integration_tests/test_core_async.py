@@ -167,7 +167,9 @@ async def test_from_existing_and_check_schema(aindex: AsyncSearchIndex, names: A
     assert await aindex.count() == 1
 
 
-async def test_bad_input_sends_nothing(aindex: AsyncSearchIndex, names: Any) -> None:
+async def test_bad_input_sends_nothing_of_its_batch(aindex: AsyncSearchIndex, names: Any) -> None:
+    """A batch is validated whole before it is sent; the batches before a bad record's are
+    written (a load streams)."""
     await aindex.create()
     await aindex.load([{"n": 1, "v": [0.5] * DIMS}], ids=["keep"])
     for bad, error in (
@@ -177,7 +179,13 @@ async def test_bad_input_sends_nothing(aindex: AsyncSearchIndex, names: Any) -> 
         ({"n": "many", "v": [1.0] * DIMS}, SchemaError),
     ):
         with pytest.raises(error, match=names.index):
-            await aindex.load([{"v": [1.0] * DIMS}] * 3 + [bad], batch_size=1)
+            await aindex.load([{"v": [1.0] * DIMS}] * 3 + [bad], batch_size=4)
+        with pytest.raises(error, match=names.index):
+            await aindex.load([{"v": [1.0] * DIMS}] * 3 + [bad], ids=list("abcd"), batch_size=2)
+        assert await keys_under(aindex.client, names.prefix) == {
+            names.prefix + i for i in ("keep", "a", "b")
+        }
+        await aindex.delete(["a", "b"])
     assert await keys_under(aindex.client, names.prefix) == {names.prefix + "keep"}
     with pytest.raises(VectorError, match="expected 6 dimensions, received 2"):
         await aindex.search(VectorQuery([1.0, 2.0]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -349,17 +350,29 @@ def test_upsert_replaces_the_record(client: redis.Redis, names: Any, index: Sear
         ({"n": "twelve"}, r"numeric field 'n'.*'twelve' is not a number"),
     ],
 )
-def test_bad_records_raise_before_anything_is_sent(
+def test_a_bad_record_stops_the_load_before_its_batch_is_sent(
     client: redis.Redis, names: Any, index: SearchIndex, bad: dict[str, Any], pattern: str
 ) -> None:
+    """A load streams: the batches before the bad record's are written (and the error's note says
+    so), nothing of its batch nor after it is."""
     index.load([rec(0), rec(1)], ids=["a", "b"])
     before = snapshot(client, names.prefix)
     records = [rec(i) for i in range(5)] + [rec(5, **bad)] + [rec(6)]
     with pytest.raises((VectorError, SchemaError), match=pattern) as caught:
-        index.load(records, ids=[f"new{i}" for i in range(7)], batch_size=2)
+        index.load(iter(records), ids=[f"new{i}" for i in range(7)], batch_size=2)
     assert names.index in str(caught.value)
-    assert snapshot(client, names.prefix) == before
-    assert index.count() == 2
+    if sys.version_info >= (3, 11):
+        assert "the 4 records before were sent in earlier batches: 4 written" in str(
+            caught.value.__notes__
+        )
+    after = snapshot(client, names.prefix)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) == {f"{names.prefix}new{i}" for i in range(4)}
+    assert index.count() == 6
+    # fewer records than one batch: nothing at all is sent
+    with pytest.raises((VectorError, SchemaError), match=pattern):
+        index.load([rec(7), rec(8, **bad)], ids=["x", "y"])
+    assert index.count() == 6
 
 
 def test_server_side_failures_report_exactly_the_failed_ids(

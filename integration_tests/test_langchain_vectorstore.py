@@ -409,3 +409,53 @@ async def test_hnsw_options_and_ef_runtime(make_store, storage: str) -> None:
     assert len({d.id for d in got} & set(nearest)) >= 9  # HNSW is approximate; ef 200 on 120 docs
     with pytest.raises(ValueError, match="ef_runtime applies to KNN"):
         store.similarity_search("query", ef_runtime=10, distance_threshold=1.0)
+
+
+class _CountingEmbeddings(TableEmbeddings):
+    """Records how many texts each embedding call got; fails at the text named ``fail_at``."""
+
+    def __init__(self, fail_at: str | None = None) -> None:
+        super().__init__(TABLE)
+        self.calls: list[int] = []
+        self.fail_at = fail_at
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(len(texts))
+        if self.fail_at in texts:
+            raise RuntimeError("the model is down")
+        return super().embed_documents(texts)
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents(texts)
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+async def test_add_texts_embeds_and_writes_a_batch_at_a_time(
+    make_store: Callable[..., RedisVectorStore], run: str
+) -> None:
+    store = make_store()
+    model = _CountingEmbeddings()
+    store.embedding = model
+    settled: list[int] = []
+    options: dict[str, Any] = {"ids": IDS, "batch_size": 50, "progress": settled.append}
+    if run == "sync":
+        ids = store.add_texts(TEXTS, METADATA, **options)
+    else:
+        ids = await store.aadd_texts(TEXTS, METADATA, **options)
+    assert ids == IDS and model.calls == [50, 50, 20] and settled == [50, 50, 20]
+    assert store.index.count() == N
+    # ground truth: each stored vector is the one its text embeds to
+    for doc_id in ("d0", "d77", "d119"):
+        (stored,) = store.index.fetch([doc_id])
+        assert stored is not None
+        np.testing.assert_array_equal(stored["embedding"], DATA[int(doc_id[1:])])
+    # the model failing part-way: the batches before stay written, nothing after
+    store.drop_index()
+    failing = make_store()
+    failing.embedding = _CountingEmbeddings(fail_at=TEXTS[60])
+    with pytest.raises(RuntimeError, match="the model is down"):
+        if run == "sync":
+            failing.add_texts(TEXTS, METADATA, ids=IDS, batch_size=50)
+        else:
+            await failing.aadd_texts(TEXTS, METADATA, ids=IDS, batch_size=50)
+    assert failing.index.count() == 50

@@ -212,3 +212,37 @@ async def test_pipeline_rerun_embeds_only_what_changed(
     top = store.query(VectorStoreQuery(query_embedding=query, similarity_top_k=1))
     assert top.nodes is not None and top.nodes[0].get_content() == changed[7]
     store.delete_index()
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+async def test_add_writes_a_batch_at_a_time_with_progress(
+    redis_url: str, names: Any, run: str
+) -> None:
+    vectors = np.random.default_rng(3).random((130, 4), dtype=np.float32) + 0.01
+    nodes = [
+        TextNode(id_=f"n{i}", text=f"node {i}", embedding=v.tolist(), metadata={"i": i})
+        for i, v in enumerate(vectors)
+    ]
+    store = RedisVectorStore(
+        redis_url=redis_url, index_name=names.index, key_prefix=names.prefix, batch_size=50
+    )
+    settled: list[int] = []
+    if run == "sync":
+        ids = store.add(nodes, progress=settled.append)
+    else:
+        ids = await store.async_add(nodes, progress=settled.append)
+    assert ids == [n.node_id for n in nodes] and settled == [50, 50, 30]
+    got = store.get_nodes(node_ids=["n0", "n77", "n129"])
+    assert [n.node_id for n in got] == ["n0", "n77", "n129"]
+    for node in got:  # ground truth: the vector and metadata each node was added with
+        i = node.metadata["i"]
+        np.testing.assert_array_equal(np.asarray(node.embedding, dtype=np.float32), vectors[i])
+    # a node without an embedding stops the load before its batch: the batches before stay
+    broken = [n.model_copy() for n in nodes]
+    broken[120].embedding = None
+    store.clear()
+    with pytest.raises(ValueError, match="'n120' has no embedding"):
+        store.add(broken)
+    assert len(store.get_nodes(node_ids=[n.node_id for n in nodes])) == 100
+    store.close()
+    await store.aclose()

@@ -56,7 +56,7 @@ def test_core_refuses_a_zero_vector_on_cosine_and_keeps_what_was_stored(
     batch = [{"t": f"new {i}", "v": GOOD[i]} for i in range(4)] + [{"t": "", "v": zero}]
     ids = [f"r{i}" for i in range(4)] + ["empty-doc"]
     with pytest.raises(VectorError, match=r"record 'empty-doc'.*all zeros.*COSINE"):
-        index.load(batch, ids=ids, batch_size=2)
+        index.load(batch, ids=ids, batch_size=5)
     assert snapshot(client, names.prefix) == before  # nothing of the batch was written
     with pytest.raises(VectorError, match=r"all zeros.*COSINE"):
         index.search(VectorQuery(zero, k=3))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from redisvec.errors import SchemaError, VectorError
-from redisvec.records import chunks, prepare_records
+from redisvec.records import RecordStream, chunks, prepare_records
 from redisvec.schema import (
     GeoField,
     IndexSchema,
@@ -134,3 +135,31 @@ def test_chunks() -> None:
     assert [list(c) for c in chunks([1, 2, 3, 4, 5], 2)] == [[1, 2], [3, 4], [5]]
     with pytest.raises(ValueError, match="batch_size"):
         list(chunks([1], 0))
+
+
+def test_a_record_stream_reads_any_iterable_a_batch_at_a_time() -> None:
+    s = schema("hash")
+    pulled: list[int] = []
+
+    def generate(n: int) -> Iterator[dict[str, object]]:
+        for i in range(n):
+            pulled.append(i)
+            yield {"v": [1.0, float(i), 1.0], "uid": f"u{i}"}
+
+    stream = RecordStream(s, generate(5), id_field="uid", size=2)
+    batches = iter(stream)
+    first = next(batches)
+    assert [p.id for p in first] == ["u0", "u1"] and pulled == [0, 1] and stream.read == 2
+    assert [[p.id for p in b] for b in batches] == [["u2", "u3"], ["u4"]]
+    assert stream.unread_ids() == []  # a generator is never read further to name its records
+    # ids alongside: sliced per batch; a count that does not match is found when it can be
+    listed = RecordStream(s, [{"v": [1.0, 1.0, 1.0]}] * 3, ids=["a", "b", "c"], size=2)
+    assert [p.id for b in listed for p in b] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="2 ids for 3 records"):
+        RecordStream(s, [{"v": [1.0, 1.0, 1.0]}] * 3, ids=["a", "b"])
+    late = iter(RecordStream(s, iter([{"v": [1.0, 1.0, 1.0]}] * 3), ids=["a", "b"], size=2))
+    assert [p.id for p in next(late)] == ["a", "b"]
+    with pytest.raises(ValueError, match="2 ids for 3 records"):
+        next(late)
+    with pytest.raises(TypeError, match="pass \\[record\\]"):
+        RecordStream(s, {"v": [1.0, 1.0, 1.0]})

@@ -377,3 +377,55 @@ def test_iter_keys_on_a_missing_index() -> None:
     index.script = Script([("FT.AGGREGATE", redis.ResponseError("docs: no such index"))])
     with pytest.raises(IndexNotFoundError, match="'docs'"):
         list(index.iter_keys())
+
+
+def test_a_generator_is_read_a_batch_ahead_of_the_replies_and_reports_progress() -> None:
+    # 3 batches of 2 from a generator: each batch is read from it only when it is to be sent,
+    # and progress hears of each batch once its replies are read.
+    index = SearchIndex(SCHEMA, _client())
+    records, ids = _records(6)
+    read: list[int] = []
+    settled: list[int] = []
+
+    def generate() -> Any:
+        for i, record in enumerate(records):
+            read.append(i)
+            yield record
+
+    script = Script(
+        [
+            (_Send, None),
+            (_Send, None),
+            (_Receive, transaction_replies()),
+            (_Send, None),
+            (_Receive, transaction_replies()),
+            (_Receive, transaction_replies()),
+        ]
+    )
+    op = index._load_op(generate(), ids, None, None, None, 2, settled.append)
+    assert drive(op, script) == ids
+    script.done()
+    assert read == list(range(6)) and settled == [2, 2, 2]
+
+
+def test_a_lost_connection_in_a_generator_load_lists_only_what_was_read() -> None:
+    # The records a generator has not handed over yet are not read to name them: the error
+    # lists the records sent (unconfirmed), none of the rest.
+    index = SearchIndex(SCHEMA, _client())
+    records, ids = _records(8)
+    read: list[str] = []
+
+    def generate() -> Any:
+        for record, rid in zip(records, ids):
+            read.append(rid)
+            yield {**record, "id": rid}
+
+    script = Script(
+        [(_Send, None), (_Send, None), (_Receive, redis.TimeoutError("Timeout reading"))]
+    )
+    with pytest.raises(BatchWriteError) as caught:
+        drive(index._load_op(generate(), None, "id", None, None, 2), script)
+    assert read == ["r0", "r1", "r2", "r3"]  # the generator was not read past what was sent
+    error = caught.value
+    assert error.written_ids == [] and error.unconfirmed_ids == ["r0", "r1", "r2", "r3"]
+    assert error.failed_ids == ["r0", "r1", "r2", "r3"]

@@ -20,7 +20,15 @@ import re
 import time
 import warnings
 from collections import deque
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any, Generic, TypeVar
@@ -61,7 +69,7 @@ from redisvec.hybrid import (
 from redisvec.loading import LoadLedger
 from redisvec.pipelining import AsyncBatchWriter, BatchWriter
 from redisvec.query import CountQuery, FilterQuery, Query, codec_for
-from redisvec.records import PreparedRecord, chunks, prepare_records
+from redisvec.records import PreparedRecord, RecordStream, chunks
 from redisvec.results import SearchResult, decode_hash, parse_search_reply
 from redisvec.schema import IndexSchema, check_id_list, shared_key_spaces
 
@@ -71,6 +79,7 @@ ClientT = TypeVar("ClientT")
 T = TypeVar("T")
 _CLUSTERS = (scluster.RedisCluster, acluster.RedisCluster)
 Filter = FilterExpression | str | None
+Progress = Callable[[int], None]  # called with how many records a batch just settled
 
 
 @dataclass(frozen=True)
@@ -442,47 +451,63 @@ class _IndexCore(Generic[ClientT]):
 
     def _load_op(
         self,
-        records: Sequence[Mapping[str, Any]],
+        records: Iterable[Mapping[str, Any]],
         ids: Sequence[str] | None,
         id_field: str | None,
         keys: Sequence[str] | None,
         ttl: int | None,
         batch_size: int,
+        progress: Progress | None = None,
     ) -> Op[list[str]]:
-        prepared = prepare_records(self.schema, records, ids=ids, id_field=id_field, keys=keys)
+        stream = RecordStream(
+            self.schema, records, ids=ids, id_field=id_field, keys=keys, size=batch_size
+        )
+        batches = iter(stream)
         ledger = LoadLedger(self.name, transactional=self._transactional)
-        batches = list(chunks(prepared, batch_size))
-        # Batch N+1 is built and sent while the server runs batch N; only then are batch N's
-        # replies read. Nothing is sent after a batch is refused for lack of permission.
+        # Batch N+1 is read, built and sent while the server runs batch N; only then are batch
+        # N's replies read. So at most three batches are held: one built, two unread. Nothing is
+        # sent after a batch is refused for lack of permission.
         unread: deque[tuple[Sequence[PreparedRecord], list[int]]] = deque()
-        sent = 0
         denied: BaseException | None = None
+        stopped: BaseException | None = None  # an invalid record, or the iterable raising
+
+        def settle_oldest() -> Op[BaseException | None]:
+            done, counts = unread.popleft()
+            refused = ledger.settle(done, counts, (yield _Receive()))
+            if progress is not None:
+                progress(len(done))
+            return refused
+
         try:
-            for batch in batches:
-                if denied is not None:
+            while denied is None:
+                try:
+                    batch = next(batches, None)
+                except Exception as exc:  # raised below, once the batches sent are settled
+                    stopped = exc
+                    break
+                if batch is None:
                     break
                 commands, counts = self._write_commands(batch, ttl)
                 unread.append((batch, counts))
-                sent += 1
+                ledger.sent(batch)
                 yield _Send(commands)
                 if len(unread) > 1:
-                    denied = ledger.settle(*unread[0], (yield _Receive()))
-                    unread.popleft()
+                    denied = yield from settle_oldest()
             while unread:
-                refused = ledger.settle(*unread[0], (yield _Receive()))
+                refused = yield from settle_oldest()
                 denied = denied if denied is not None else refused
-                unread.popleft()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
-            in_flight = [r for b, _ in unread for r in b]  # sent, replies not read
-            pending = [r.id for r in in_flight] + [r.id for b in batches[sent:] for r in b]
             # where (masked), what the client saw, and what to check
             lost = f"{connection_error(self.client, exc)}, after retrying"
-            raise ledger.error(pending, lost, in_flight) from exc
+            raise ledger.error(stream.unread_ids(), lost) from exc
+        if stopped is not None:
+            ledger.note(stopped)
+            raise stopped
         if denied is not None:
-            raise ledger.denied(denied, batches[sent:])
+            raise ledger.denied(denied, stream.unread_ids())
         if ledger.failed:
             raise ledger.error([])
-        return [r.id for r in prepared]
+        return ledger.ids
 
     def _fetch_op(self, ids: Sequence[str]) -> Op[list[dict[str, Any] | None]]:
         command = "JSON.GET" if self.schema.storage == "json" else "HGETALL"
@@ -729,21 +754,27 @@ class SearchIndex(_IndexCore[SyncClient]):
 
     def load(
         self,
-        records: Sequence[Mapping[str, Any]],
+        records: Iterable[Mapping[str, Any]],
         *,
         ids: Sequence[str] | None = None,
         id_field: str | None = None,
         keys: Sequence[str] | None = None,
         ttl: int | None = None,
         batch_size: int = 500,
+        progress: Progress | None = None,
     ) -> list[str]:
-        """Upsert ``records``; returns their ids. Raises `BatchWriteError` listing the ids not
-        written (see its docstring); nothing is sent when any record is invalid.
+        """Upsert ``records`` (any iterable, e.g. a generator); returns their ids. Raises
+        `BatchWriteError` listing the ids not written (see its docstring).
 
-        Batches of ``batch_size`` records are streamed on one connection: the next batch is sent
-        before the last one's replies are read (`redisvec.pipelining`), so the client builds
-        while the server writes. The connection is held for the whole load."""
-        return self._run(self._load_op(records, ids, id_field, keys, ttl, batch_size))
+        ``records`` are read ``batch_size`` at a time and streamed on one connection: the next
+        batch is read, validated and sent before the last one's replies are read
+        (`redisvec.pipelining`), so the client builds while the server writes, and at most three
+        batches are held, however many records there are (plus the ids returned). A batch is
+        validated whole before any of it is sent: an invalid record (or an error raised by the
+        iterable) stops the load with nothing of its batch written; the batches before it stay
+        written (the error's note says how many). ``progress`` is called after each batch with
+        how many records it settled. The connection is held for the whole load."""
+        return self._run(self._load_op(records, ids, id_field, keys, ttl, batch_size, progress))
 
     def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
         """The stored fields of each id (None where missing), in order; vectors decoded."""
@@ -891,15 +922,18 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
 
     async def load(
         self,
-        records: Sequence[Mapping[str, Any]],
+        records: Iterable[Mapping[str, Any]],
         *,
         ids: Sequence[str] | None = None,
         id_field: str | None = None,
         keys: Sequence[str] | None = None,
         ttl: int | None = None,
         batch_size: int = 500,
+        progress: Progress | None = None,
     ) -> list[str]:
-        return await self._run(self._load_op(records, ids, id_field, keys, ttl, batch_size))
+        return await self._run(
+            self._load_op(records, ids, id_field, keys, ttl, batch_size, progress)
+        )
 
     async def fetch(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
         check_id_list(ids, "ids")

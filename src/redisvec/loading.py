@@ -23,13 +23,33 @@ __all__ = ["LoadLedger", "transaction_outcome"]
 class LoadLedger:
     """The outcome of one load so far, batch by batch.
 
+    Compact, whatever the load's size: the ids sent (in order: the load's return value, so they
+    are held once), how many of them have their replies read, and the refused ones with their
+    errors. What was written is derived from these when an error needs it.
+
     ``transactional``: each record's commands ran as MULTI / queued commands / EXEC (else one
     reply per command, e.g. one script per record on a cluster client)."""
 
     index: str
     transactional: bool = True
-    written: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    settled: int = 0
     failed: list[tuple[str, BaseException]] = field(default_factory=list)
+
+    def sent(self, batch: Sequence[PreparedRecord]) -> None:
+        self.ids += [r.id for r in batch]
+
+    @property
+    def written(self) -> list[str]:
+        """The ids whose replies say they were written."""
+        bad = {i for i, _ in self.failed}
+        settled = self.ids[: self.settled]
+        return [i for i in settled if i not in bad] if bad else settled
+
+    @property
+    def in_flight(self) -> list[str]:
+        """The ids sent whose replies were not read."""
+        return self.ids[self.settled :]
 
     def settle(
         self, batch: Sequence[PreparedRecord], counts: Sequence[int], results: Sequence[Any]
@@ -48,35 +68,31 @@ class LoadLedger:
                 batch_failed, refused = _transaction_failures(batch, counts, results)
         else:
             batch_failed = _failures(batch, counts, results)
-        bad = {i for i, _ in batch_failed}
-        self.written += [r.id for r in batch if r.id not in bad]
+        self.settled += len(batch)
         self.failed += batch_failed
         denied = [e for _, e in batch_failed if isinstance(e, redis.exceptions.NoPermissionError)]
         return denied[0] if denied else refused  # a write refused says more than MULTI
 
-    def denied(
-        self, denied: BaseException, rest: Sequence[Sequence[PreparedRecord]]
-    ) -> WriteDeniedError:
+    def denied(self, denied: BaseException, pending: Sequence[str]) -> WriteDeniedError:
         """An ACL user without write permission has every record refused alike: the load stops
-        at the first such batch (``rest`` are not sent), with an error that says so rather than
-        a per-record list."""
-        pending = [r.id for b in rest for r in b]
+        at the first such batch (``pending``: the ids of the records not sent), with an error
+        that says so rather than a per-record list."""
+        written = self.written
         return WriteDeniedError(
             f"{denied_text(self.index, str(denied))}; {len(self.failed) + len(pending)} records "
-            f"were not written ({len(self.written)} were), the remaining batches were not sent",
-            failed_ids=[i for i, _ in self.failed] + pending,
+            f"were not written ({len(written)} were), the remaining records were not sent",
+            failed_ids=[i for i, _ in self.failed] + list(pending),
             errors=[e for _, e in self.failed],
-            written_ids=self.written,
+            written_ids=written,
         )
 
-    def error(
-        self, pending: list[str], lost: str | None = None, in_flight: Sequence[PreparedRecord] = ()
-    ) -> BatchWriteError:
-        """The error of a load that did not write everything: ``pending`` ids were not written
-        (never sent, or sent and unconfirmed); ``lost`` says how the connection was lost, if it
-        was, with ``in_flight`` the records sent whose replies were not read."""
+    def error(self, pending: Sequence[str], lost: str | None = None) -> BatchWriteError:
+        """The error of a load that did not write everything: ``pending`` ids were not sent;
+        ``lost`` says how the connection was lost, if it was (the ids sent whose replies were
+        not read are then unconfirmed)."""
         failed, written = self.failed, self.written
-        failed_ids = [i for i, _ in failed] + pending
+        in_flight = self.in_flight if lost is not None else []
+        failed_ids = [i for i, _ in failed] + in_flight + list(pending)
         # str(), not repr(): redis-py 8 exceptions repr as "server:ResponseError", without the text
         first = f"{failed[0][0]!r}: {failed[0][1]}" if failed else "connection lost"
         if lost is not None:
@@ -96,8 +112,20 @@ class LoadLedger:
             failed_ids=failed_ids,
             errors=[e for _, e in failed],
             written_ids=written,
-            unconfirmed_ids=[r.id for r in in_flight],
+            unconfirmed_ids=in_flight,
         )
+
+    def note(self, stopped: BaseException) -> None:
+        """Say on an error that stopped a load part-way (a record found invalid, the records'
+        iterable raising) what the records read before it became: batches already sent stay
+        written."""
+        if self.ids and hasattr(stopped, "add_note"):  # Python 3.11+
+            failed = [i for i, _ in self.failed]
+            stopped.add_note(
+                f"redisvec: the load into {self.index!r} stopped there; the {len(self.ids)} "
+                f"records before were sent in earlier batches: {len(self.ids) - len(failed)} "
+                f"written{f', refused: {failed[:5]}' if failed else ''}"
+            )
 
 
 def transaction_outcome(replies: Sequence[Any]) -> tuple[BaseException | None, bool]:

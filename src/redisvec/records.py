@@ -1,7 +1,9 @@
 """Records -> what is written to Redis (a HASH mapping or a JSON document), and back.
 
-Everything is validated and encoded *before* anything is sent, so bad input raises with nothing
-written. Vectors of a whole batch are encoded with one call per vector field.
+A batch is validated and encoded whole *before* any of it is sent, so bad input raises with
+nothing of its batch written. Vectors of a batch are encoded with one call per vector field.
+`RecordStream` reads any iterable of records a batch at a time, so a load holds a few batches,
+not the whole input.
 
 Encoding rules (shared by every writer, so that what is written and what filters query agree):
 
@@ -20,8 +22,9 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from redisvec.codec import naming_records
@@ -33,7 +36,7 @@ from redisvec.schema import check_id_list
 if TYPE_CHECKING:
     from redisvec.schema import Field, IndexSchema
 
-__all__ = ["PreparedRecord", "prepare_records"]
+__all__ = ["PreparedRecord", "RecordStream", "prepare_records"]
 
 
 @dataclass(slots=True)
@@ -245,3 +248,67 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         raise ValueError(f"batch_size must be >= 1, got {size}")
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class RecordStream:
+    """``records`` (any iterable: a list, a generator of a million) prepared ``size`` at a time.
+
+    Only the batch being prepared is held; ``read`` counts the records taken from ``records`` so
+    far. ``ids`` / ``keys`` (sequences, one per record) are sliced alongside. Their length is
+    checked up front when ``records`` has one, else when the records run out (after the batches
+    before were written: the mismatch cannot be known sooner)."""
+
+    def __init__(
+        self,
+        schema: IndexSchema,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        ids: Sequence[str] | None = None,
+        id_field: str | None = None,
+        keys: Sequence[str] | None = None,
+        size: int = 500,
+    ) -> None:
+        if size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {size}")
+        if isinstance(records, Mapping):  # iterating it would load its field names
+            raise TypeError("records must be an iterable of records; pass [record] for one")
+        self.schema, self.records, self.size = schema, records, size
+        self.ids, self.id_field, self.keys = ids, id_field, keys
+        self.read = 0
+        for name, given in (("ids", ids), ("keys", keys)):
+            check_id_list(given, name)
+            if given is not None and isinstance(records, Sequence):
+                _check_count(name, len(given), len(records))
+
+    def __iter__(self) -> Iterator[list[PreparedRecord]]:
+        source = iter(self.records)
+        while chunk := list(islice(source, self.size)):
+            start, end = self.read, self.read + len(chunk)
+            ids = None if self.ids is None else self.ids[start:end]
+            keys = None if self.keys is None else self.keys[start:end]
+            for name, given in (("ids", ids), ("keys", keys)):
+                if given is not None and len(given) < len(chunk):  # ran out before the records
+                    _check_count(name, start + len(given), start + len(chunk))
+            batch = prepare_records(self.schema, chunk, ids=ids, id_field=self.id_field, keys=keys)
+            self.read = end
+            yield batch
+        for name, given in (("ids", self.ids), ("keys", self.keys)):
+            if given is not None:
+                _check_count(name, len(given), self.read)
+
+    def unread_ids(self) -> list[str]:
+        """The ids of the records not read yet, where they can be known without reading an
+        iterator further: those of a sequence given by ``ids``, ``keys`` or ``id_field`` (a record
+        with a random id was never given one)."""
+        if self.keys is not None:
+            return [self.schema.id_from_key(k) for k in self.keys[self.read :]]
+        if self.ids is not None:
+            return [str(i) for i in self.ids[self.read :]]
+        if self.id_field is not None and isinstance(self.records, Sequence):
+            return [str(r[self.id_field]) for r in self.records[self.read :]]
+        return []
+
+
+def _check_count(name: str, given: int, count: int) -> None:
+    if given != count:
+        raise ValueError(f"{given} {name} for {count} records; pass one per record")

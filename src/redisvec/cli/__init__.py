@@ -17,7 +17,8 @@ import dataclasses
 import functools
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain
 from typing import Any, TypeVar
 
 import click
@@ -407,18 +408,31 @@ def load(
 
     idx = obj.index(name)
     total = count_records(file, fmt)
-    loaded = 0
-    with Progress(console=err, transient=as_json, disable=as_json) as progress:
-        task = progress.add_task(f"loading into {name}", total=total)
-        for batch in iter_records(file, batch_size, fmt):
-            field = id_field or ("id" if "id" in batch[0] else None)
+    batches = iter_records(file, batch_size, fmt)
+    first = next(batches, [])
+    field = id_field or ("id" if first and "id" in first[0] else None)
+
+    def records() -> Iterator[dict[str, Any]]:
+        read = 0
+        for batch in chain([first], batches):
             if field is not None:
-                missing = [loaded + n + 1 for n, r in enumerate(batch) if r.get(field) is None]
+                missing = [read + n + 1 for n, r in enumerate(batch) if r.get(field) is None]
                 if missing:
                     raise FileError(f"{file}: record {missing[0]} has no {field!r} (the id field)")
-            idx.load(batch, id_field=field, batch_size=batch_size)
-            loaded += len(batch)
-            progress.advance(task, len(batch))
+            read += len(batch)
+            yield from batch
+
+    with Progress(console=err, transient=as_json, disable=as_json) as progress:
+        task = progress.add_task(f"loading into {name}", total=total)
+        # one streamed load: the file is read a batch at a time while the server writes
+        loaded = len(
+            idx.load(
+                records(),
+                id_field=field,
+                batch_size=batch_size,
+                progress=lambda n: progress.advance(task, n),
+            )
+        )
     if as_json:
         print_json({"index": name, "loaded": loaded})
     else:

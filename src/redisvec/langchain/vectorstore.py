@@ -19,9 +19,10 @@ the first embedding when ``dims`` is not given. Until then reads find nothing.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from langchain_core.callbacks import (
@@ -320,26 +321,53 @@ class RedisVectorStore(VectorStore):
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def _records(
+    def _ids(
         self,
         texts: Sequence[str],
-        vectors: Sequence[Any],
         metadatas: Sequence[Mapping[str, Any]] | None,
         ids: Sequence[str | None] | None,
-    ) -> tuple[list[dict[str, Any]], list[str]]:
+    ) -> list[str]:
+        """Check the parallel arguments; each text's id (given, or a new random one)."""
         if metadatas is not None and len(metadatas) != len(texts):
             raise ValueError(f"{len(metadatas)} metadatas for {len(texts)} texts; pass one each")
         check_id_list(ids, "ids")
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts; pass one each")
+        return [uuid.uuid4().hex if i is None else str(i) for i in (ids or [None] * len(texts))]
+
+    def _records(
+        self,
+        texts: Sequence[str],
+        vectors: Sequence[Any],
+        metadatas: Sequence[Mapping[str, Any]] | None,
+        ids: Sequence[str],
+        start: int,
+    ) -> list[dict[str, Any]]:
+        """The records of ``texts`` (those from ``start`` of the call's), embedded as
+        ``vectors``."""
         if len(vectors) != len(texts):
             raise ValueError(
                 f"the embedding model returned {len(vectors)} vectors for {len(texts)} texts"
             )
-        metas = metadatas if metadatas is not None else [{}] * len(texts)
-        new_ids = [uuid.uuid4().hex if i is None else str(i) for i in (ids or [None] * len(texts))]
-        records = self._managed.layout.to_records(texts, vectors, metas, ids=new_ids)
-        return records, new_ids
+        end = start + len(texts)
+        metas = metadatas[start:end] if metadatas is not None else [{}] * len(texts)
+        return self._managed.layout.to_records(texts, vectors, metas, ids=ids[start:end])
+
+    def _stream(
+        self,
+        texts: Sequence[str],
+        first: Sequence[Any],
+        metadatas: Sequence[Mapping[str, Any]] | None,
+        ids: Sequence[str],
+        size: int,
+    ) -> Iterator[dict[str, Any]]:
+        """The records of ``texts``, embedded ``size`` at a time as the load reads them (the first
+        batch's vectors are ``first``): only a few batches of vectors are ever held."""
+        yield from self._records(texts[:size], first, metadatas, ids, 0)
+        for start in range(size, len(texts), size):
+            chunk = texts[start : start + size]
+            vectors = self.embedding.embed_documents(list(chunk))
+            yield from self._records(chunk, vectors, metadatas, ids, start)
 
     def add_texts(
         self,
@@ -349,23 +377,28 @@ class RedisVectorStore(VectorStore):
         ids: list[str] | None = None,
         ttl: int | None = None,
         batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
         **kwargs: Any,
     ) -> list[str]:
         """Embed and upsert ``texts``; returns their ids (given, or generated). A document with an
-        existing id is replaced. ``ttl`` (seconds) makes the documents expire."""
+        existing id is replaced. ``ttl`` (seconds) makes the documents expire.
+
+        Texts are embedded ``batch_size`` at a time (the store's ``batch_size`` by default), each
+        batch written while the next is embedded, so memory holds a few batches of vectors
+        whatever the number of texts. ``progress`` is called with the number of documents each
+        batch wrote. An error part-way (the embedding model's, an invalid metadata value) leaves
+        the batches before it written."""
         _no_extra("add_texts", kwargs)
-        if isinstance(texts, (str, bytes)):  # would be stored one character per document
-            raise TypeError(f"texts must be a list of texts, got the string {texts!r}; pass [text]")
-        texts = list(texts)
+        texts = _text_list(texts)
         if not texts:
             return []
-        vectors = self.embedding.embed_documents(texts)
-        layout = self._managed.layout
-        records, new_ids = self._records(texts, vectors, metadatas, ids)
-        index = self._managed.writable(vectors, new_ids)
-        if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
-            records, new_ids = self._records(texts, vectors, metadatas, new_ids)
-        return index.load(records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size)
+        size = batch_size or self.batch_size
+        new_ids = self._ids(texts, metadatas, ids)
+        first = self.embedding.embed_documents(texts[:size])
+        index = self._managed.writable(first, new_ids[:size])
+        # records are made after `writable`: the index, opened now, has its writer's layout
+        records = self._stream(texts, first, metadatas, new_ids, size)
+        return index.load(records, ids=new_ids, ttl=ttl, batch_size=size, progress=progress)
 
     async def aadd_texts(
         self,
@@ -375,23 +408,40 @@ class RedisVectorStore(VectorStore):
         ids: list[str] | None = None,
         ttl: int | None = None,
         batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
         **kwargs: Any,
     ) -> list[str]:
+        """`add_texts`, awaiting the model's ``aembed_documents``: the next batch is embedded
+        while the last one is written."""
         _no_extra("aadd_texts", kwargs)
-        if isinstance(texts, (str, bytes)):  # would be stored one character per document
-            raise TypeError(f"texts must be a list of texts, got the string {texts!r}; pass [text]")
-        texts = list(texts)
+        texts = _text_list(texts)
         if not texts:
             return []
-        vectors = await self.embedding.aembed_documents(texts)
-        layout = self._managed.layout
-        records, new_ids = self._records(texts, vectors, metadatas, ids)
-        index = await self._managed.awritable(vectors, new_ids)
-        if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
-            records, new_ids = self._records(texts, vectors, metadatas, new_ids)
-        return await index.load(
-            records, ids=new_ids, ttl=ttl, batch_size=batch_size or self.batch_size
-        )
+        size = batch_size or self.batch_size
+        new_ids = self._ids(texts, metadatas, ids)
+        vectors = await self.embedding.aembed_documents(texts[:size])
+        index = await self._managed.awritable(vectors, new_ids[:size])
+        for start in range(0, len(texts), size):
+            chunk = texts[start : start + size]
+            following = None
+            if start + size < len(texts):
+                following = asyncio.ensure_future(
+                    self.embedding.aembed_documents(texts[start + size : start + 2 * size])
+                )
+            try:
+                records = self._records(chunk, vectors, metadatas, new_ids, start)
+                await index.load(
+                    records, ids=new_ids[start : start + size], ttl=ttl, batch_size=size
+                )
+            except BaseException:
+                if following is not None:
+                    following.cancel()
+                raise
+            if progress is not None:
+                progress(len(chunk))
+            if following is not None:
+                vectors = await following
+        return new_ids
 
     def delete(self, ids: list[str] | None = None, *, filter: Filter = None, **kwargs: Any) -> bool:
         """Delete by ids; with ``ids=None``, every document matching ``filter`` (no filter: every
@@ -894,6 +944,12 @@ def _text_field(text_field: str | None, kwargs: dict[str, Any]) -> str | None:
     if text_field is not None and content_field is not None:
         raise TypeError("both text_field= and content_field= were given; pass only text_field=")
     return text_field if content_field is None else str(content_field)
+
+
+def _text_list(texts: Iterable[str]) -> list[str]:
+    if isinstance(texts, (str, bytes)):  # would be stored one character per document
+        raise TypeError(f"texts must be a list of texts, got the string {texts!r}; pass [text]")
+    return list(texts)
 
 
 def _no_extra(method: str, kwargs: Mapping[str, Any]) -> None:

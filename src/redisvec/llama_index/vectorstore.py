@@ -19,7 +19,7 @@ the core's `redisvec.hybrid.HybridQuery` (linear with ``alpha`` by default, RRF 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,46 +318,52 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def _records(
-        self, nodes: Sequence[BaseNode]
-    ) -> tuple[list[dict[str, Any]], list[str], list[Any]]:
-        embeddings = []
-        for node in nodes:
-            if node.embedding is None:
-                raise ValueError(
-                    f"node {node.node_id!r} has no embedding; embed nodes before adding them "
-                    "(VectorStoreIndex does this with its embed_model)"
-                )
-            embeddings.append(node.embedding)
+    def _records(self, nodes: Sequence[BaseNode]) -> list[dict[str, Any]]:
         texts, metadatas, doc_ids, node_jsons = zip(*map(node_parts, nodes), strict=True)
-        ids = [node.node_id for node in nodes]
-        records = self._managed.layout.to_records(
-            texts, embeddings, metadatas, doc_ids=doc_ids, nodes=node_jsons, ids=ids
+        return self._managed.layout.to_records(
+            texts,
+            _embeddings(nodes),
+            metadatas,
+            doc_ids=doc_ids,
+            nodes=node_jsons,
+            ids=[node.node_id for node in nodes],
         )
-        return records, ids, embeddings
+
+    def _stream(self, nodes: Sequence[BaseNode]) -> Iterator[dict[str, Any]]:
+        """The nodes' records, made a batch at a time as the load reads them (each holds the
+        node's JSON: made all at once they would double the nodes' memory)."""
+        size = self.batch_size
+        for start in range(0, len(nodes), size):
+            yield from self._records(nodes[start : start + size])
 
     def add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
-        """Upsert ``nodes`` (with embeddings); returns their node ids."""
+        """Upsert ``nodes`` (with embeddings); returns their node ids. Written ``batch_size`` at
+        a time, streamed (`SearchIndex.load`): ``progress`` (a keyword) is called with the number
+        of nodes each batch wrote."""
         if not nodes:
             return []
-        layout = self._managed.layout
-        records, ids, vectors = self._records(nodes)
-        index = self._managed.writable(vectors, ids)
-        if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
-            records, ids, vectors = self._records(nodes)
-        index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
+        ids = [node.node_id for node in nodes]
+        first = self.batch_size  # the first batch's vectors decide a new index's dimension
+        index = self._managed.writable(_embeddings(nodes[:first]), ids[:first])
+        # records are made after `writable`: the index, opened now, has its writer's layout
+        index.load(self._stream(nodes), ids=ids, **self._load_options(kwargs))
         return ids
 
     async def async_add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
         if not nodes:
             return []
-        layout = self._managed.layout
-        records, ids, vectors = self._records(nodes)
-        index = await self._managed.awritable(vectors, ids)
-        if self._managed.layout is not layout:  # the index, opened now, has its writer's layout
-            records, ids, vectors = self._records(nodes)
-        await index.load(records, ids=ids, batch_size=self.batch_size, ttl=kwargs.get("ttl"))
+        ids = [node.node_id for node in nodes]
+        first = self.batch_size
+        index = await self._managed.awritable(_embeddings(nodes[:first]), ids[:first])
+        await index.load(self._stream(nodes), ids=ids, **self._load_options(kwargs))
         return ids
+
+    def _load_options(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "batch_size": self.batch_size,
+            "ttl": kwargs.get("ttl"),
+            "progress": kwargs.get("progress"),
+        }
 
     # -- selecting records: by node id and / or filter ---------------------------------------------
 
@@ -751,3 +757,15 @@ class RedisVectorStore(BasePydanticVectorStore):
         if plan.hybrid is not None:
             return self._finish(plan, [await index.hybrid_search(plan.hybrid)])
         return self._finish(plan, [await index.search(q) for q in plan.queries])
+
+
+def _embeddings(nodes: Sequence[BaseNode]) -> list[Any]:
+    """The nodes' embeddings; a node without one is refused (nothing of its batch is written)."""
+    embeddings = [node.embedding for node in nodes]
+    if None in embeddings:
+        node = nodes[embeddings.index(None)]
+        raise ValueError(
+            f"node {node.node_id!r} has no embedding; embed nodes before adding them "
+            "(VectorStoreIndex does this with its embed_model)"
+        )
+    return embeddings
