@@ -39,12 +39,12 @@ from redisvec.hybrid import HybridQuery
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.layout import DocumentLayout, StoredDocument, check_doc_id, metadata_fields
 from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
-from redisvec.llama_index.nodes import node_parts, to_node
+from redisvec.llama_index.nodes import node_of, node_parts, to_node
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_rerank
 from redisvec.peers import named_schema, switch_aliases
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery, positive_int
-from redisvec.results import SearchResult
+from redisvec.results import SearchResult, similarity_function
 from redisvec.schema import Field, IndexSchema, check_id_list
 
 __all__ = ["RedisVectorStore"]
@@ -662,11 +662,11 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     @staticmethod
     def _finish(plan: _Plan, results: Sequence[SearchResult]) -> VectorStoreQueryResult:
+        if plan.mode == Mode.DEFAULT:
+            return _nearest(plan, results[0])
         scored: list[tuple[StoredDocument, float]]
         docs_of = RedisVectorStore._docs
-        if plan.mode == Mode.DEFAULT:
-            scored = [(d, d.similarity or 0.0) for d in docs_of(plan, results[0])]
-        elif plan.mode == Mode.MMR:
+        if plan.mode == Mode.MMR:
             scored = mmr_rerank(docs_of(plan, results[0]), plan.k, plan.lambda_mult)
         elif plan.mode == Mode.TEXT_SEARCH:
             scored = [
@@ -714,3 +714,33 @@ class RedisVectorStore(BasePydanticVectorStore):
         if plan.hybrid is not None:
             return self._finish(plan, [await index.hybrid_search(plan.hybrid)])
         return self._finish(plan, [await index.search(q) for q in plan.queries])
+
+
+def _nearest(plan: _Plan, result: SearchResult) -> VectorStoreQueryResult:
+    """DEFAULT mode's result: what ``to_node(layout.from_hit(hit, metric))`` and its similarity
+    make of each hit, read from the hit's fields without a `StoredDocument` in between (this runs
+    for every hit of every query)."""
+    layout = plan.layout
+    read = layout.text_and_metadata
+    similarity = similarity_function(plan.metric)
+    doc_id_field, node_field = layout.doc_id_field, layout.node_field
+    nodes: list[BaseNode] = []
+    similarities: list[float] = []
+    ids: list[str] = []
+    for hit in result.hits:
+        fields = hit.fields
+        text, metadata = read(fields)  # a dict of its own, parsed from the stored JSON
+        doc_id = fields.get(doc_id_field) if doc_id_field else None
+        node = fields.get(node_field) if node_field else None
+        nodes.append(
+            node_of(
+                hit.id,
+                text,
+                metadata if type(metadata) is dict else dict(metadata),
+                None if doc_id is None else str(doc_id),
+                None if node is None else str(node),
+            )
+        )
+        similarities.append(0.0 if hit.distance is None else similarity(hit.distance))
+        ids.append(hit.id)
+    return VectorStoreQueryResult(nodes=nodes, similarities=similarities, ids=ids)
