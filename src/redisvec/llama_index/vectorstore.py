@@ -76,6 +76,12 @@ _LLAMA_REFUSED = {
 }
 
 
+def _mode(query: VectorStoreQuery) -> VectorStoreQueryMode:
+    """The query's mode (a member already, unless given by value)."""
+    mode = query.mode
+    return mode if type(mode) is Mode else Mode(mode)
+
+
 @dataclass
 class _Plan:
     """The core queries one VectorStoreQuery needs, and how to turn their results into one."""
@@ -518,7 +524,7 @@ class RedisVectorStore(BasePydanticVectorStore):
                 f"RedisVectorStore.query() got unknown keyword(s) {unknown}; it accepts "
                 f"{sorted(_QUERY_OPTIONS)}"
             )
-        mode = Mode(query.mode)
+        mode = _mode(query)
         if mode not in SUPPORTED_MODES:
             raise ValueError(
                 f"query mode {mode.value!r} is not supported by RedisVectorStore; supported modes: "
@@ -531,11 +537,15 @@ class RedisVectorStore(BasePydanticVectorStore):
             check_doc_id(doc_id)
 
     def _plan(
-        self, query: VectorStoreQuery, options: Mapping[str, Any], schema: IndexSchema
+        self,
+        query: VectorStoreQuery,
+        options: Mapping[str, Any],
+        schema: IndexSchema,
+        managed: ManagedIndex,
     ) -> _Plan:
-        mode = Mode(query.mode)
+        mode = _mode(query)
         k = positive_int("similarity_top_k", query.similarity_top_k)
-        layout = self._managed.layout
+        layout = managed.layout
         where_or_nothing = self._where(query.filters, schema, layout)
         if isinstance(where_or_nothing, Nothing):
             return _Plan(mode, [], k, layout, empty=True)
@@ -551,7 +561,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         ids = list(query.node_ids) if query.node_ids else None
         fields = layout.return_fields
         queries: list[Query] = []
-        plan = _Plan(mode, queries, k, layout, self._managed.metric(schema))
+        plan = _Plan(mode, queries, k, layout, managed.metric(schema))
 
         if mode == Mode.HYBRID:
             plan.hybrid = self._hybrid(query, options, where, ids, k)
@@ -693,10 +703,11 @@ class RedisVectorStore(BasePydanticVectorStore):
         weighs by ``query.alpha``; ``"rrf"``: reciprocal rank fusion) and ``rrf_constant``.
         TEXT_SEARCH returns ``sparse_top_k`` hits (default ``similarity_top_k``)."""
         self._check_query(query, kwargs)
-        index = self._managed.index()
+        managed = self._managed
+        index = managed.index()
         if index is None:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
-        plan = self._plan(query, kwargs, index.schema)
+        plan = self._plan(query, kwargs, index.schema, managed)
         if plan.empty:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         if plan.hybrid is not None:
@@ -705,10 +716,11 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         self._check_query(query, kwargs)
-        index = await self._managed.aindex()
+        managed = self._managed
+        index = await managed.aindex()
         if index is None:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
-        plan = self._plan(query, kwargs, index.schema)
+        plan = self._plan(query, kwargs, index.schema, managed)
         if plan.empty:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         if plan.hybrid is not None:
