@@ -4,6 +4,7 @@ Usage (any environment with redisvec[server]; the dev `.venv` will do)::
 
     .venv/bin/python benchmarks/profile_knn.py            # 3,000 384-d HNSW docs, 400 queries
     .venv/bin/python benchmarks/profile_knn.py --cprofile # and the top functions of index.search
+    .venv/bin/python benchmarks/profile_knn.py --adapters # raw, core and both adapters' client CPU
 
 One embedded server, one corpus (the benchmark's), and these measured in interleaved rounds, each
 as a per-query median:
@@ -17,6 +18,12 @@ as a per-query median:
   (`parse_search_reply`);
 * end to end: raw `execute_command` + a dict per hit (the benchmark's raw floor), and the core's
   `SearchIndex.search`, each with hiredis and with redis-py's pure-Python parser.
+
+``--adapters`` compares the benchmark's own workers (raw, core, LangChain, LlamaIndex: the same
+calls `make bench` times) by client CPU time per KNN query (the thread's CPU clock, so the other
+processes of a shared machine move it much less than the wall clock): end to end, and with the
+server's replies recorded and replayed (no I/O: only the client's work, with warm caches), next
+to the frameworks' own object construction for the same 10 hits (the floor an adapter cannot cut).
 """
 
 from __future__ import annotations
@@ -95,7 +102,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--adapters", action="store_true", help="the adapters next to raw and core")
+    parser.add_argument("--algo", default="HNSW", help="with --adapters: FLAT or HNSW (384-d)")
     args = parser.parse_args()
+    if args.adapters:
+        return adapters(args.algo.upper(), max(1, args.queries // 100))
     dims, algo, n = 384, "HNSW", FULL.n[(384, "HNSW")]
     ensure_data(FULL)
     vectors = np.load(HERE / ".data" / f"vectors_{dims}.npy")[:n]
@@ -225,6 +236,122 @@ def main() -> int:
     finally:
         server.stop()
     return 0
+
+
+def adapters(algo: str, rounds: int) -> int:
+    """Client CPU per KNN query of the benchmark's workers, end to end and replayed."""
+    import timeit
+
+    from common import make_data
+    from langchain_core.documents import Document
+    from llama_index.core.schema import TextNode
+    from raw import Raw
+    from redisvec_core import Core
+    from redisvec_langchain import RedisvecLangChain
+    from redisvec_llama_index import RedisvecLlamaIndex
+
+    dims, n = 384, FULL.n[(384, algo)]
+    ensure_data(FULL)
+    data = make_data(str(HERE / ".data"), dims, n, 100)
+    classes = {
+        "raw": Raw,
+        "core": Core,
+        "LangChain": RedisvecLangChain,
+        "LlamaIndex": RedisvecLlamaIndex,
+    }
+    server = LocalRedis().start()
+    try:
+        workers = {}
+        for name, cls in classes.items():
+            case = {"dims": dims, "algo": algo, "dtype": "float32", "index": f"p_{name}",
+                    "prefix": f"p_{name}:"}  # fmt: skip
+            worker = cls(server.url, case, data)
+            worker.create()
+            worker.ingest(0, n)
+            workers[name] = worker
+
+        def client(worker: Any) -> Any:
+            if hasattr(worker, "r"):
+                return worker.r
+            if hasattr(worker, "index"):
+                return worker.index.client
+            return worker.store._managed.index().client
+
+        def timed(calls: dict[str, Callable[[int], Any]]) -> dict[str, float]:
+            samples: dict[str, list[float]] = {name: [] for name in calls}
+            for rnd in range(rounds * 4):
+                names = list(calls)[rnd % 4 :] + list(calls)[: rnd % 4]
+                for name in names:
+                    for i in range(100):
+                        t0 = time.thread_time()
+                        calls[name](i)
+                        samples[name].append(time.thread_time() - t0)
+            return {name: _median_us(s) for name, s in samples.items()}
+
+        live = {name: (lambda i, w=w: w.knn(i, False)) for name, w in workers.items()}
+        for call in live.values():
+            for i in range(100):
+                call(i)
+        end_to_end = timed(live)
+        replayed: dict[str, Callable[[int], Any]] = {}
+        for name, worker in workers.items():
+            c = client(worker)
+            replies = [_reply_of(c, worker, i) for i in range(100)]
+            current: list[Any] = [None]
+            c.execute_command = lambda *a, current=current, **k: current[0]
+
+            def replay(i: int, w: Any = worker, r: list[Any] = replies, cur: list[Any] = current):
+                cur[0] = r[i]
+                return w.knn(i, False)
+
+            replayed[name] = replay
+        warm = timed(replayed)
+        print(f"{n} {dims}-d {algo} docs, 10 hits per query; client CPU per query, medians (us)")
+        print(f"  {'variant':<12} {'end to end':>11} {'x raw':>6} {'replayed':>9} {'+ raw':>7}")
+        for name in classes:
+            print(
+                f"  {name:<12} {end_to_end[name]:11.1f} {end_to_end[name] / end_to_end['raw']:6.2f}"
+                f" {warm[name]:9.1f} {warm[name] - warm['raw']:+7.1f}"
+            )
+        hits = workers["core"].knn(0, False).hits
+        texts = [h.fields["text"] for h in hits]
+        metadata = [{"category": h.fields["category"], "year": 1990} for h in hits]
+
+        def per_query(label: str, make: Callable[[], Any]) -> None:
+            best = min(timeit.Timer(make, timer=time.thread_time).repeat(number=2000, repeat=7))
+            print(f"  {label:<58} {best / 2000 * 1e6:6.1f}")
+
+        print("the frameworks' objects for the same 10 hits alone (the floor; us, best of 7):")
+        per_query(
+            "10 TextNode(id_=, text=, metadata=), validated",
+            lambda: [TextNode(id_=h.id, text=t, metadata=dict(m)) for h, t, m in zip(hits, texts, metadata)],
+        )  # fmt: skip
+        per_query(
+            "10 Document(id=, page_content=, metadata=), validated",
+            lambda: [Document(id=h.id, page_content=t, metadata=dict(m)) for h, t, m in zip(hits, texts, metadata)],
+        )  # fmt: skip
+        for worker in workers.values():
+            worker.close()
+    finally:
+        server.stop()
+    return 0
+
+
+def _reply_of(client: Any, worker: Any, i: int) -> Any:
+    """The server's reply to the one command ``worker``'s query ``i`` sends through ``client``."""
+    seen: list[Any] = []
+    real = client.execute_command
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(real(*args, **kwargs))
+        return seen[-1]
+
+    client.execute_command = spy
+    try:
+        worker.knn(i, False)
+    finally:
+        del client.execute_command
+    return seen[-1]
 
 
 if __name__ == "__main__":

@@ -261,3 +261,26 @@ def test_naming_records_puts_the_id_in_front() -> None:
     named = naming_records(["a", "b"])
     with pytest.raises(VectorError, match=r"^record 'a': .*non-finite"), named:
         codec.encode_batch([[float("nan"), 2.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("datatype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "special",
+    [float("nan"), float("inf"), -float("inf"), 3.4e38, -3.0e38, 1.7e308, 2.0**1010, 1e-45, 0.0],
+)
+@pytest.mark.parametrize("position", [0, 2, 4])
+def test_one_list_vector_with_special_values_encodes_like_numpy(
+    datatype: str, special: float, position: int
+) -> None:
+    """The query short-cut looks for inf and NaN in the packed bytes: a value whose top byte is
+    0x7F or 0xFF (inf, NaN, or a finite value near the type's maximum) takes the full path, so
+    every value gives numpy's bytes or numpy's error, wherever it sits."""
+    row = [0.5, -0.25, 1.0, 2.0, -3.0]
+    row[position] = special
+    codec = VectorCodec(5, datatype, index="i", field="v")
+    ours = _one(codec, row)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert ours == _one(codec, np.array(row, dtype=object))
+        assert ours == _one(codec, np.array(row, dtype=np.float64))
+        representable = bool(np.isfinite(np.array(row, dtype=datatype)).all())
+    assert isinstance(ours, bytes) == representable

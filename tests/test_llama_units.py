@@ -287,3 +287,40 @@ def test_templates_are_per_node_json() -> None:
     for _ in range(2):
         for node in nodes:
             assert to_node(_stored(node)).model_dump() == node.model_dump()
+
+
+def test_nearest_reads_hits_as_the_generic_path_does() -> None:
+    """DEFAULT-mode results are read straight from the hits (`_nearest`): the same nodes,
+    similarities and ids as ``to_node(layout.from_hit(hit))``, each node with metadata of its own.
+    Hits with and without node JSON (another writer's), with a document id, with metadata that
+    is not a JSON object, and without a distance."""
+    from redisvec.llama_index.vectorstore import Mode, _nearest, _Plan
+    from redisvec.results import Hit, SearchResult
+
+    layout = DocumentLayout()
+    plain = TextNode(id_="a", text="one", metadata={"k": 1, "l": [1, 2]}, start_char_idx=3)
+    child = TextNode(id_="b", text="two", metadata={"k": 2})
+    child.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id="src")
+    hits = []
+    for node in (plain, child, plain):
+        text, metadata, doc_id, node_json = node_parts(node)
+        fields = {"text": text, "metadata": json.dumps(metadata), "node": node_json}
+        if doc_id:
+            fields["doc_id"] = doc_id
+        hits.append(Hit(node.node_id, "llama_index:" + node.node_id, fields, 0.25))
+    hits.append(Hit("c", "llama_index:c", {"text": "three", "doc_id": "d"}, 1.5))  # no node JSON
+    hits.append(Hit("e", "llama_index:e", {"text": "four", "metadata": "[]"}, None))
+    for metric in ("cosine", "l2"):
+        result = SearchResult(len(hits), hits)
+        ours = _nearest(_Plan(Mode.DEFAULT, [], 10, layout, metric), result)
+        docs = [layout.from_hit(hit, metric) for hit in hits]
+        assert ours.ids == [d.id for d in docs]
+        assert ours.similarities == [d.similarity or 0.0 for d in docs]
+        assert ours.nodes is not None
+        for node, doc in zip(ours.nodes, docs, strict=True):
+            expected = to_node(doc)
+            assert type(node) is type(expected) and node.model_dump() == expected.model_dump()
+        assert ours.nodes[0].metadata == {"k": 1, "l": [1, 2]}
+        assert ours.nodes[0].metadata is not ours.nodes[2].metadata
+        assert ours.nodes[1].ref_doc_id == "src" and ours.nodes[3].ref_doc_id == "d"
+        assert ours.similarities[4] == 0.0

@@ -14,7 +14,6 @@ rows, strings, overflow) takes the numpy path, which names the problem.
 from __future__ import annotations
 
 import contextlib
-import math
 import struct
 import sys
 from collections.abc import Iterator, Sequence
@@ -42,6 +41,17 @@ DATATYPES: dict[str, np.dtype[Any]] = {
 
 _INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
 _ZERO_BYTES = b"\x00\x80"  # the bytes of 0.0 and -0.0 (float16 / 32 / 64)
+
+
+def _surely_finite(blob: bytes, size: int) -> bool:
+    """Whether no little-endian float in ``blob`` (values of ``size`` bytes) can be inf or NaN.
+
+    Checked on the bytes, without a numpy call or a loop over Python floats: a value is inf or NaN
+    when its exponent bits are all ones, so its top byte (the last of each value: sign and the
+    exponent's high 7 bits) is 0x7F or 0xFF. Finite values with such a top byte (above ~1.7e38 in
+    float32, 2**1009 in float64) also give False: the caller's full path tells them apart."""
+    top = blob[size - 1 :: size]
+    return b"\x7f" not in top and b"\xff" not in top
 
 
 def _float32_to_bfloat16_bits(values: npt.NDArray[np.float32]) -> npt.NDArray[np.uint16]:
@@ -249,29 +259,20 @@ class VectorCodec:
             and self.datatype in ("float32", "float64")
         ):
             blob = vector.astype(self.dtype, copy=False).tobytes()
-            # Checked on the bytes, without another numpy call: right after a network wait each
-            # numpy call is slow (code and data out of the CPU's caches). A value is
-            # inf or NaN when its exponent bits are all ones, so its top byte (the last of each
-            # little-endian value: sign and the exponent's high 7 bits) is 0x7F or 0xFF. Finite
-            # values with such a top byte (above ~1.7e38 in float32, 2**1009 in float64) take the
-            # full path, which tells them apart.
-            size = self.dtype.itemsize
-            top = blob[size - 1 :: size]
             # A vector whose bytes are all 0x00 / 0x80 may be all zeros (or -0.0): the full path
             # tells (and refuses it on a cosine field).
-            if b"\x7f" not in top and b"\xff" not in top and blob.translate(None, _ZERO_BYTES):
+            if _surely_finite(blob, self.dtype.itemsize) and blob.translate(None, _ZERO_BYTES):
                 return blob
         # Short-cut for a query vector given as a list (what embedding models return), in as few
         # steps as possible: right after a network wait the code and data are out of the CPU's
         # caches, where each numpy call is slow (this path makes none; `_pack_lists` makes
-        # several). The checked packer refuses values out of float32's range, so
-        # the packed values are finite exactly when their sum is (an inf or NaN makes it inf or
-        # NaN; a float64 sum that overflows takes the full path). Anything else takes it too.
+        # several). The checked packer refuses values out of float32's range; inf and NaN are
+        # looked for in the packed bytes (cheaper than summing the Python floats).
         if type(vector) is list and self.datatype in ("float32", "float64"):
             kind = "d" if self.datatype == "float64" else "f"
             try:
                 blob = _row_packer(self.dims, kind, True).pack(*vector)
-                if math.isfinite(sum(vector)) and any(vector):
+                if _surely_finite(blob, 8 if kind == "d" else 4) and any(vector):
                     return blob
             except (struct.error, TypeError, ValueError, OverflowError):
                 pass

@@ -142,6 +142,8 @@ class _Scores:
 def positive_int(name: str, value: object) -> int:
     """``value`` as an int if it is a positive integer of any kind (``numpy.int64`` too, since
     counts often come out of numpy); a bool or a float is refused, not rounded."""
+    if type(value) is int and value >= 1:  # the common case, without the ABC check below
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(
             f"{name} must be a positive integer (int or numpy integer), got {value!r} of type "

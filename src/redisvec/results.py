@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,13 @@ from redisvec.query import DISTANCE_ALIAS, codec_for
 if TYPE_CHECKING:
     from redisvec.schema import IndexSchema
 
-__all__ = ["Hit", "SearchResult", "distance_to_similarity", "parse_search_reply"]
+__all__ = [
+    "Hit",
+    "SearchResult",
+    "distance_to_similarity",
+    "parse_search_reply",
+    "similarity_function",
+]
 
 
 def distance_to_similarity(distance: float, metric: str) -> float:
@@ -36,12 +42,25 @@ def distance_to_similarity(distance: float, metric: str) -> float:
     - ``l2``: distance is the *squared* Euclidean distance; similarity is ``1 / (1 + ‖a - b‖)``,
       which is 1 for identical vectors and tends to 0 far away, whatever the scale.
     """
+    return similarity_function(metric)(distance)
+
+
+def similarity_function(metric: str) -> Callable[[float], float]:
+    """`distance_to_similarity` for one ``metric``, looked up once for all the hits of a result."""
     metric = metric.lower()
     if metric in ("cosine", "ip"):
-        return min(1.0, max(0.0, 1.0 - distance))
+        return _one_minus
     if metric == "l2":
-        return 1.0 / (1.0 + math.sqrt(max(distance, 0.0)))
+        return _inverse_euclidean
     raise ValueError(f"unknown distance metric {metric!r}; use cosine, l2 or ip")
+
+
+def _one_minus(distance: float) -> float:
+    return min(1.0, max(0.0, 1.0 - distance))
+
+
+def _inverse_euclidean(distance: float) -> float:
+    return 1.0 / (1.0 + math.sqrt(max(distance, 0.0)))
 
 
 @dataclass(slots=True)

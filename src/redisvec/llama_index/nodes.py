@@ -32,7 +32,7 @@ from redisvec._pydantic import assemble, same_model
 from redisvec.layout import StoredDocument, load_json
 from redisvec.memo import NodeTemplateKey, memo_put, shared
 
-__all__ = ["node_parts", "to_node"]
+__all__ = ["node_of", "node_parts", "to_node"]
 
 _CLASSES: dict[str, type[BaseNode]] = {
     cls.class_name(): cls for cls in (TextNode, IndexNode, ImageNode, Node, Document, ImageDocument)
@@ -60,38 +60,52 @@ def node_parts(node: BaseNode) -> tuple[str, dict[str, Any], str | None, str]:
 def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
     """Rebuild the node of a stored document."""
     embedding = doc.vector.tolist() if with_embedding and doc.vector is not None else None
-    if not doc.node:
+    return node_of(doc.id, doc.text, dict(doc.metadata), doc.doc_id, doc.node, embedding)
+
+
+def node_of(
+    id: str,
+    text: str,
+    metadata: dict[str, Any],
+    doc_id: str | None,
+    node_json: str | None,
+    embedding: list[float] | None = None,
+) -> BaseNode:
+    """The node of a stored record from its parts (`to_node` without the `StoredDocument`, for
+    search hits). ``metadata`` becomes the node's own: pass a dict nothing else holds."""
+    if not node_json:
         relationships = {}
-        if doc.doc_id:
-            relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.doc_id)
+        if doc_id:
+            relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc_id)
         return TextNode(
-            id_=doc.id,
-            text=doc.text,
-            metadata=dict(doc.metadata),
+            id_=id,
+            text=text,
+            metadata=metadata,
             relationships=relationships,
             embedding=embedding,
         )
-    key = _template_key(doc.node, doc.id)
+    key = _template_key(node_json, id)
     templates = shared(NodeTemplateKey)
-    known = templates.get(key) if key is not None else None
+    known: _Template | None = templates.get(key) if key is not None else None
     if known is not None:
-        return _from_template(known, doc, embedding)
-    data = load_json(doc.node)
+        return known.make(id, text, metadata, embedding)
+    data = load_json(node_json)
     cls = _CLASSES.get(str(data.pop("class_name", "")), TextNode)
-    template = _template_of(cls, data) if key is not None else None
-    data.setdefault("id_", doc.id)
-    data["metadata"] = dict(doc.metadata)
+    empties = _template_of(cls, data) if key is not None else None
+    data.setdefault("id_", id)
+    data["metadata"] = metadata
     data["embedding"] = embedding
     resource = data.get("text_resource")
     if isinstance(resource, dict):
-        resource["text"] = doc.text
+        resource["text"] = text
     else:
-        data["text"] = doc.text
+        data["text"] = text
     node = cls.model_validate(data)
-    if template is None or key is None or not _COPIES_MATCH:
+    if empties is None or key is None or not _COPIES_MATCH:
         return node
-    memo_put(templates, key, (node, template), bound=256)
-    return _from_template((node, template), doc, embedding)
+    template = _Template(node, empties)
+    memo_put(templates, key, template, bound=256)
+    return template.make(id, text, metadata, embedding)
 
 
 # -- templates: nodes that differ only in id, text, metadata and embedding -------------------------
@@ -106,7 +120,33 @@ def to_node(doc: StoredDocument, *, with_embedding: bool = False) -> BaseNode:
 # it is checked once against model_copy; if they differ, no template is used. Only JSON whose
 # values are all scalars or empty containers qualifies.
 
-_Template = tuple[BaseNode, tuple[tuple[str, type], ...]]
+_Empties = tuple[tuple[str, type], ...]
+
+
+class _Template:
+    """A validated node (never handed out) and what each copy of it renews: the empty containers
+    (fresh ones per copy) and the fields given (the template's and those set per copy)."""
+
+    __slots__ = ("cls", "empties", "fields", "given")
+
+    def __init__(self, node: BaseNode, empties: _Empties) -> None:
+        self.cls = type(node)
+        self.fields = node.__dict__
+        self.empties = empties
+        per_copy = {"id_", "text", "metadata", "embedding", *(name for name, _ in empties)}
+        self.given = frozenset(node.__pydantic_fields_set__ | per_copy)
+
+    def make(
+        self, id: str, text: str, metadata: dict[str, Any], embedding: list[float] | None
+    ) -> BaseNode:
+        fields = self.fields.copy()  # the model's field order, kept by the updates below
+        for name, kind in self.empties:
+            fields[name] = kind()
+        fields["id_"] = id
+        fields["text"] = text
+        fields["metadata"] = metadata
+        fields["embedding"] = embedding
+        return assemble(self.cls, fields, set(self.given))
 
 
 def _template_key(node_json: str, id: str) -> NodeTemplateKey | None:
@@ -117,7 +157,7 @@ def _template_key(node_json: str, id: str) -> NodeTemplateKey | None:
     return NodeTemplateKey(node_json[len(prefix) :]) if node_json.startswith(prefix) else None
 
 
-def _template_of(cls: type[BaseNode], data: dict[str, Any]) -> tuple[tuple[str, type], ...] | None:
+def _template_of(cls: type[BaseNode], data: dict[str, Any]) -> _Empties | None:
     """The empty containers to renew in each copy, or None if ``data`` cannot be a template."""
     if cls is not TextNode:
         return None
@@ -132,35 +172,20 @@ def _template_of(cls: type[BaseNode], data: dict[str, Any]) -> tuple[tuple[str, 
     return tuple(empties)
 
 
-def _from_template(
-    known: _Template, doc: StoredDocument, embedding: list[float] | None
-) -> BaseNode:
-    template, empties = known
-    update: dict[str, Any] = {name: kind() for name, kind in empties}
-    update.update(id_=doc.id, text=doc.text, metadata=dict(doc.metadata), embedding=embedding)
-    return _copy(template, update)
-
-
-def _copy(template: BaseNode, update: dict[str, Any]) -> BaseNode:
-    fields = template.__dict__.copy()
-    fields.update(update)
-    return assemble(type(template), fields, template.__pydantic_fields_set__ | update.keys())
-
-
 def _copies_match() -> bool:
-    """Whether `_copy` makes what model_copy makes (checked once, on a sample TextNode)."""
+    """Whether a template's copy is what model_copy makes (checked once, on a sample TextNode)."""
     try:
         data = load_json(node_parts(TextNode(id_="i", text="t"))[3])
         data.pop("class_name")
         empties = _template_of(TextNode, data)
         data.update(id_="i", text="t", metadata={}, embedding=None)
-        template = TextNode.model_validate(data)
-        if empties is None or template.__pydantic_extra__ or template.__pydantic_private__:
+        node = TextNode.model_validate(data)
+        if empties is None or node.__pydantic_extra__ or node.__pydantic_private__:
             return False
         update: dict[str, Any] = {name: kind() for name, kind in empties}
         update.update(id_="j", text="u", metadata={"k": 1}, embedding=[0.5])
-        ours, theirs = _copy(template, dict(update)), template.model_copy(update=dict(update))
-        return same_model(ours, theirs)
+        ours = _Template(node, empties).make("j", "u", {"k": 1}, [0.5])
+        return same_model(ours, node.model_copy(update=update))
     except Exception:  # pydantic's model state moved: no templates
         return False
 

@@ -40,12 +40,12 @@ from redisvec.hybrid import HybridQuery
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.layout import DocumentLayout, StoredDocument, check_doc_id, metadata_fields
 from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
-from redisvec.llama_index.nodes import node_parts, to_node
+from redisvec.llama_index.nodes import node_of, node_parts, to_node
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_rerank
 from redisvec.peers import named_schema, switch_aliases
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery, positive_int
-from redisvec.results import SearchResult
+from redisvec.results import SearchResult, similarity_function
 from redisvec.schema import Field, IndexSchema, check_id_list
 
 __all__ = ["RedisVectorStore"]
@@ -75,6 +75,12 @@ _LLAMA_REFUSED = {
     "prefix_ending": "key_prefix= (keys are <key_prefix><node id>)",
     "metadata_fields": "metadata_schema=[{'name': ..., 'type': 'tag' | 'numeric' | ...}]",
 }
+
+
+def _mode(query: VectorStoreQuery) -> VectorStoreQueryMode:
+    """The query's mode (a member already, unless given by value)."""
+    mode = query.mode
+    return mode if type(mode) is Mode else Mode(mode)
 
 
 @dataclass
@@ -561,7 +567,7 @@ class RedisVectorStore(BasePydanticVectorStore):
                 f"RedisVectorStore.query() got unknown keyword(s) {unknown}; it accepts "
                 f"{sorted(_QUERY_OPTIONS)}"
             )
-        mode = Mode(query.mode)
+        mode = _mode(query)
         if mode not in SUPPORTED_MODES:
             raise ValueError(
                 f"query mode {mode.value!r} is not supported by RedisVectorStore; supported modes: "
@@ -574,11 +580,15 @@ class RedisVectorStore(BasePydanticVectorStore):
             check_doc_id(doc_id)
 
     def _plan(
-        self, query: VectorStoreQuery, options: Mapping[str, Any], schema: IndexSchema
+        self,
+        query: VectorStoreQuery,
+        options: Mapping[str, Any],
+        schema: IndexSchema,
+        managed: ManagedIndex,
     ) -> _Plan:
-        mode = Mode(query.mode)
+        mode = _mode(query)
         k = positive_int("similarity_top_k", query.similarity_top_k)
-        layout = self._managed.layout
+        layout = managed.layout
         where_or_nothing = self._where(query.filters, schema, layout)
         if isinstance(where_or_nothing, Nothing):
             return _Plan(mode, [], k, layout, empty=True)
@@ -594,7 +604,7 @@ class RedisVectorStore(BasePydanticVectorStore):
         ids = list(query.node_ids) if query.node_ids else None
         fields = layout.return_fields
         queries: list[Query] = []
-        plan = _Plan(mode, queries, k, layout, self._managed.metric(schema))
+        plan = _Plan(mode, queries, k, layout, managed.metric(schema))
 
         if mode == Mode.HYBRID:
             plan.hybrid = self._hybrid(query, options, where, ids, k)
@@ -705,11 +715,11 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     @staticmethod
     def _finish(plan: _Plan, results: Sequence[SearchResult]) -> VectorStoreQueryResult:
+        if plan.mode == Mode.DEFAULT:
+            return _nearest(plan, results[0])
         scored: list[tuple[StoredDocument, float]]
         docs_of = RedisVectorStore._docs
-        if plan.mode == Mode.DEFAULT:
-            scored = [(d, d.similarity or 0.0) for d in docs_of(plan, results[0])]
-        elif plan.mode == Mode.MMR:
+        if plan.mode == Mode.MMR:
             scored = mmr_rerank(docs_of(plan, results[0]), plan.k, plan.lambda_mult)
         elif plan.mode == Mode.TEXT_SEARCH:
             scored = [
@@ -736,10 +746,11 @@ class RedisVectorStore(BasePydanticVectorStore):
         weighs by ``query.alpha``; ``"rrf"``: reciprocal rank fusion) and ``rrf_constant``.
         TEXT_SEARCH returns ``sparse_top_k`` hits (default ``similarity_top_k``)."""
         self._check_query(query, kwargs)
-        index = self._managed.index()
+        managed = self._managed
+        index = managed.index()
         if index is None:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
-        plan = self._plan(query, kwargs, index.schema)
+        plan = self._plan(query, kwargs, index.schema, managed)
         if plan.empty:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         if plan.hybrid is not None:
@@ -748,10 +759,11 @@ class RedisVectorStore(BasePydanticVectorStore):
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         self._check_query(query, kwargs)
-        index = await self._managed.aindex()
+        managed = self._managed
+        index = await managed.aindex()
         if index is None:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
-        plan = self._plan(query, kwargs, index.schema)
+        plan = self._plan(query, kwargs, index.schema, managed)
         if plan.empty:
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         if plan.hybrid is not None:
@@ -769,3 +781,33 @@ def _embeddings(nodes: Sequence[BaseNode]) -> list[Any]:
             "(VectorStoreIndex does this with its embed_model)"
         )
     return embeddings
+
+
+def _nearest(plan: _Plan, result: SearchResult) -> VectorStoreQueryResult:
+    """DEFAULT mode's result: what ``to_node(layout.from_hit(hit, metric))`` and its similarity
+    make of each hit, read from the hit's fields without a `StoredDocument` in between (this runs
+    for every hit of every query)."""
+    layout = plan.layout
+    read = layout.text_and_metadata
+    similarity = similarity_function(plan.metric)
+    doc_id_field, node_field = layout.doc_id_field, layout.node_field
+    nodes: list[BaseNode] = []
+    similarities: list[float] = []
+    ids: list[str] = []
+    for hit in result.hits:
+        fields = hit.fields
+        text, metadata = read(fields)  # a dict of its own, parsed from the stored JSON
+        doc_id = fields.get(doc_id_field) if doc_id_field else None
+        node = fields.get(node_field) if node_field else None
+        nodes.append(
+            node_of(
+                hit.id,
+                text,
+                metadata if type(metadata) is dict else dict(metadata),
+                None if doc_id is None else str(doc_id),
+                None if node is None else str(node),
+            )
+        )
+        similarities.append(0.0 if hit.distance is None else similarity(hit.distance))
+        ids.append(hit.id)
+    return VectorStoreQueryResult(nodes=nodes, similarities=similarities, ids=ids)
