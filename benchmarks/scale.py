@@ -27,6 +27,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,9 @@ def vector_attributes(info: dict[str, Any]) -> dict[str, str]:
         if _text(pairs.get("TYPE", "")).upper() == "VECTOR":
             out = {k: _text(v) for k, v in pairs.items() if not isinstance(v, (list, dict))}
             for nested in (v for v in pairs.values() if isinstance(v, (list, dict))):
-                items = nested.items() if isinstance(nested, dict) else zip(nested[::2], nested[1::2])
+                items = (
+                    nested.items() if isinstance(nested, dict) else zip(nested[::2], nested[1::2])
+                )
                 out.update({_text(k).upper(): _text(v) for k, v in items})
             return out
     return {}
@@ -116,12 +119,14 @@ class Group:
         self.own = {k: (f"scale_{k}_{tag}", f"scale:{k}:{tag}:") for k in OFFICIAL}
         self.workers: dict[str, run.Worker] = {}
         self.tallies: dict[str, Tally] = {}
+        self.stopped = False
+        self.store = f"{dims}/{algo}"
 
     # -- set-up ------------------------------------------------------------------------------
 
     def start(self) -> None:
         ctx = self.ctx
-        self.mem0 = used_memory(ctx.client)
+        mem0 = used_memory(ctx.client)
         extra = ["M", 16, "EF_CONSTRUCTION", 200] if self.algo == "HNSW" else []
         ctx.client.execute_command(
             "FT.CREATE", self.index, "ON", "HASH", "PREFIX", 1, self.prefix, "SCHEMA",
@@ -129,41 +134,67 @@ class Group:
             "embedding", "VECTOR", self.algo, 6 + len(extra), "TYPE", "FLOAT32", "DIM", self.dims,
             "DISTANCE_METRIC", "COSINE", *extra,
         )  # fmt: skip
+        # the shared index's memory: FT.CREATE's, then every shared-index chunk's delta (the
+        # other groups' indexes live on the same server, so a total since start would count them)
+        self.index_memory = used_memory(ctx.client) - mem0
         officials_needed = min(self.todo) <= OFFICIAL_MAX
         keys = [k for k in ctx.keys if k in MAIN or (officials_needed and k in OFFICIAL)]
-        for key in keys:
-            spec = run.BY_KEY[key]
-            try:
-                w = run.Worker(spec, ctx.pythons[spec.env], "scale_worker.py", f"scale-{key}")
-            except Exception as exc:
-                ctx.unavailable[key] = str(exc).splitlines()[-1]
-                log(f"variant {key} unavailable: {ctx.unavailable[key]}")
-                continue
-            index, prefix = self.own.get(key, (self.index, self.prefix))
-            answer = w.call(
-                "open", url=ctx.url, index=index, prefix=prefix, dims=self.dims, algo=self.algo,
-                vectors=str(ctx.vectors[self.dims]), queries=str(ctx.queries[self.dims]),
-            )  # fmt: skip
-            if "error" in answer:
-                ctx.unavailable[key] = answer["error"]
-                log(f"variant {key} could not open its store: {answer['error']}")
-                w.stop()
-                continue
-            ctx.hellos[key] = w.hello
-            self.workers[key] = w
-            self.tallies[key] = Tally()
+        # started side by side: importing LangChain and LlamaIndex is most of a worker's start
+        with ThreadPoolExecutor(len(keys)) as pool:
+            for key, opened in zip(keys, pool.map(self._open, keys)):
+                if isinstance(opened, str):
+                    ctx.unavailable[key] = opened
+                    log(f"variant {key} unavailable: {opened}")
+                    continue
+                ctx.hellos[key] = opened.hello
+                self.workers[key] = opened
+                self.tallies[key] = Tally()
         if "raw" not in self.workers:
             raise RuntimeError("the raw floor could not start")
 
-    def stop(self) -> None:
-        for w in self.workers.values():
+    def _open(self, key: str) -> run.Worker | str:
+        """A worker with its store open, or why not."""
+        ctx, spec = self.ctx, run.BY_KEY[key]
+        w = ctx.pool.get(key)
+        if w is None:
+            log_name = f"scale-{key}" + ("" if ctx.shared else f"-{self.dims}-{self.algo}")
+            try:
+                w = run.Worker(spec, ctx.pythons[spec.env], "scale_worker.py", log_name)
+            except Exception as exc:
+                return str(exc).splitlines()[-1]
+            if ctx.shared:
+                ctx.pool[key] = w
+        index, prefix = self.own.get(key, (self.index, self.prefix))
+        answer = w.call(
+            "open", store=self.store, url=ctx.url, index=index, prefix=prefix, dims=self.dims,
+            algo=self.algo,
+            vectors=str(ctx.vectors[self.dims]), queries=str(ctx.queries[self.dims]),
+        )  # fmt: skip
+        if "error" in answer:
+            self._release(w)
+            return f"its store did not open: {answer['error']}"
+        return w
+
+    def _release(self, w: run.Worker) -> None:
+        """Close this index's store in a shared worker; stop a worker of this index's own."""
+        if self.ctx.shared:
+            w.call("close", store=self.store)
+        else:
             w.stop()
+
+    def stop(self) -> None:
+        """Stop the workers, drop the indexes and their documents (once)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        for w in self.workers.values():
+            self._release(w)
         for index, prefix in [(self.index, self.prefix), *self.own.values()]:
             run.cleanup(self.ctx.client, index, prefix)
 
     def _drop_officials(self) -> None:
         for key in [k for k in self.workers if k in OFFICIAL]:
-            self.workers.pop(key).stop()
+            self._release(self.workers.pop(key))
             run.cleanup(self.ctx.client, *self.own[key])
 
     # -- ingestion ---------------------------------------------------------------------------
@@ -172,14 +203,17 @@ class Group:
         client = self.ctx.client
         run.settle(client, step=0.05)
         mem0 = used_memory(client)
-        answer = self.workers[key].call("ingest", start=start, stop=stop)
+        answer = self.workers[key].call("ingest", store=self.store, start=start, stop=stop)
         if "error" in answer:
             raise RuntimeError(f"{key} ingest {start}..{stop}: {answer['error']}\n"
                                f"{answer.get('traceback', '')}")  # fmt: skip
         tally = self.tallies[key]
         tally.docs += stop - start
         tally.seconds += answer["seconds"]
-        tally.memory += used_memory(client) - mem0
+        delta = used_memory(client) - mem0
+        tally.memory += delta
+        if key in MAIN:
+            self.index_memory += delta
 
     def grow(self, a: int, b: int, stage: int) -> None:
         """Docs a .. b-1: each chunk to one of the shared index's writers in turn, and the same
@@ -200,7 +234,7 @@ class Group:
     def _queries(self, key: str, kind: str, qis: list[int], ef: int | None = None) -> None:
         tally = self.tallies[key]
         before = self.ctx.floor.stats()
-        answer = self.workers[key].call("queries", kind=kind, qis=qis, ef=ef)
+        answer = self.workers[key].call("queries", store=self.store, kind=kind, qis=qis, ef=ef)
         after = self.ctx.floor.stats()
         if "error" in answer:
             raise RuntimeError(f"{key} {kind}: {answer['error']}\n{answer.get('traceback', '')}")
@@ -216,9 +250,9 @@ class Group:
         truth, truth_f = ctx.truth[self.dims][n]
         for tally in self.tallies.values():
             tally.times, tally.ids, tally.server = {}, {}, {}
-        for key, w in self.workers.items():  # warm-up: connections, lazy initialisation
+        for w in self.workers.values():  # warm-up: connections, lazy initialisation
             for kind in ("knn", "filtered"):
-                w.call("queries", kind=kind, qis=list(range(5)), ef=None)
+                w.call("queries", store=self.store, kind=kind, qis=list(range(5)), ef=None)
         ctx.floor.pings.clear()
         keys = list(self.workers)
         for b, first in enumerate(range(0, q, BLOCK)):
@@ -241,7 +275,7 @@ class Group:
             checks.append(f"shared index: FT.INFO num_docs {docs}, loaded {n}")
         point["index"] = {
             "num_docs": docs,
-            "bytes_per_doc": (used_memory(ctx.client) - self.mem0) / n,
+            "bytes_per_doc": self.index_memory / n,
             "sizes_mb": index_sizes(info),
             "vector": vector_attributes(info),
         }
@@ -336,28 +370,23 @@ class Group:
 
     # -- the whole group ---------------------------------------------------------------------
 
-    def run(self) -> None:
-        self.start()
-        try:
-            done, started = 0, time.perf_counter()
-            for stage, n in enumerate(self.checkpoints):
-                if n > max(self.todo):
-                    break
-                if n > OFFICIAL_MAX:
-                    self._drop_officials()
-                log(f"{self.dims}/{self.algo}: ingesting {done:,} .. {n:,}")
-                self.grow(done, n, stage)
-                done = n
-                if n not in self.todo:  # saved by an earlier run: re-ingested, not measured
-                    for tally in self.tallies.values():
-                        tally.docs, tally.seconds, tally.memory = 0, 0.0, 0
-                    started = time.perf_counter()
-                    continue
-                point = self.measure(n, started)
-                self.ctx.save(point)
-                started = time.perf_counter()
-        finally:
-            self.stop()
+    def stages(self) -> int:
+        """How many checkpoints this run grows the index through."""
+        return 1 + self.checkpoints.index(max(self.todo))
+
+    def step(self, stage: int) -> None:
+        """Grow to checkpoint ``stage`` and measure it (unless an earlier run saved it)."""
+        done = self.checkpoints[stage - 1] if stage else 0
+        n = self.checkpoints[stage]
+        if n > OFFICIAL_MAX:
+            self._drop_officials()
+        started = time.perf_counter()
+        log(f"{self.dims}/{self.algo}: ingesting {done:,} .. {n:,}")
+        self.grow(done, n, stage)
+        if n in self.todo:
+            self.ctx.save(self.measure(n, started))
+        for tally in self.tallies.values():  # saved by an earlier run: re-ingested, unmeasured
+            tally.docs, tally.seconds, tally.memory = 0, 0.0, 0
 
 
 class Context:
@@ -373,12 +402,18 @@ class Context:
         self.state: Path = args.state or (STATE / ("quick" if args.quick else "full"))
         self.state.mkdir(parents=True, exist_ok=True)
         self.keys = [k.strip() for k in args.variants.split(",") if k.strip()]
-        self.unavailable: dict[str, str] = {k: "not selected" for k in OFFICIAL if k not in self.keys}
+        self.unavailable: dict[str, str] = {
+            k: "not selected" for k in OFFICIAL if k not in self.keys
+        }
         for key in self.keys:
             if run.BY_KEY[key].env not in pythons:
                 self.unavailable[key] = f"environment {run.BY_KEY[key].env} is missing"
         self.keys = [k for k in self.keys if k not in self.unavailable]
         self.hellos: dict[str, Any] = {}
+        # Quick mode: one worker per client for every index (LangChain and LlamaIndex take
+        # seconds to import); a full run: one per index, so its peak RSS is that index's.
+        self.shared: bool = args.quick
+        self.pool: dict[str, run.Worker] = {}
         self.server = None
         self.url = os.environ.get("REDIS_URL", "")
         if not self.url:
@@ -432,6 +467,8 @@ class Context:
         }
 
     def close(self) -> None:
+        for w in self.pool.values():
+            w.stop()
         self.floor.close()
         self.client.close()
         if self.server is not None:
@@ -456,7 +493,10 @@ def _pythons(args: argparse.Namespace, argv: list[str]) -> dict[str, str] | None
     if runner is None:
         log("the redisvec environment is required to run the benchmark")
         return None
-    if not args.in_runner_env and Path(sys.prefix).resolve() != (run.VENVS / run.RUNNER_ENV).resolve():
+    if (
+        not args.in_runner_env
+        and Path(sys.prefix).resolve() != (run.VENVS / run.RUNNER_ENV).resolve()
+    ):
         os.execv(runner, [runner, __file__, *argv, "--in-runner-env"])
     return pythons
 
@@ -484,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.groups:
         wanted = {(int(g.split("/")[0]), g.split("/")[1].upper()) for g in args.groups.split(",")}
         groups = [g for g in groups if g in wanted]
+    live: list[Group] = []
     try:
         log(f"server {ctx.url}; points saved in {ctx.state}")
         for dims, algo in groups:
@@ -494,15 +535,30 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if dims not in ctx.vectors:
                 ctx.data(dims)
-            Group(ctx, dims, algo, todo, checkpoints).run()
+            group = Group(ctx, dims, algo, todo, checkpoints)
+            live.append(group)
+            group.start()
+        # Checkpoint by checkpoint across the indexes (all of them at 10k, then at 100k, then the
+        # largest, the longest last): a run cut short has every small point, not one index's all.
+        for stage in range(max((g.stages() for g in live), default=0)):
+            for group in sorted(live, key=lambda g: (g.algo == "HNSW", g.checkpoints[-1] * g.dims)):
+                if stage < group.stages():
+                    group.step(stage)
+                    if stage == group.stages() - 1:
+                        group.stop()
         meta = ctx.meta()
     finally:
+        for group in live:
+            group.stop()
         ctx.close()
     meta["seconds"] = time.perf_counter() - started
     meta_path = ctx.state / "meta.json"
     old = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     meta["versions"] = {**old.get("versions", {}), **ctx.hellos}
-    meta["runs"] = [*old.get("runs", []), {"seconds": meta["seconds"], "finished": meta["finished"]}]
+    meta["runs"] = [
+        *old.get("runs", []),
+        {"seconds": meta["seconds"], "finished": meta["finished"]},
+    ]
     meta_path.write_text(json.dumps(meta, indent=1))
 
     import scale_report

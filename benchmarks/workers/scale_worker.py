@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import CATEGORIES, K, Data, _parser, _versions, index_of_text, text_of
+from common import CATEGORIES, Data, K, _parser, _versions, index_of_text, text_of
 
 
 def _chunk(vectors: np.ndarray, start: int, stop: int) -> Data:
@@ -292,31 +292,35 @@ CLIENTS: dict[str, type[Client]] = {
 
 
 class Worker:
-    """The jobs: open, ingest (a range of the corpus), queries (a list, one kind), rss."""
+    """The jobs: open, ingest (a range of the corpus), queries (a list, one kind), rss. A worker
+    can hold several stores (one per index, named by the job's ``store``)."""
 
     def __init__(self, cls: type[Client]) -> None:
         self.cls = cls
-        self.client: Client | None = None
-        self.vectors: np.ndarray | None = None
+        self.stores: dict[str, tuple[Client, np.ndarray]] = {}
 
     def open(self, job: dict[str, Any]) -> dict[str, Any]:
-        self.vectors = np.load(job["vectors"], mmap_mode="r")
+        vectors = np.load(job["vectors"], mmap_mode="r")
         queries = np.ascontiguousarray(np.load(job["queries"]), dtype=np.float32)
-        self.client = self.cls(job, queries)
+        self.stores[job.get("store", "")] = (self.cls(job, queries), vectors)
+        return {"ok": True}
+
+    def close(self, job: dict[str, Any]) -> dict[str, Any]:
+        self.stores.pop(job.get("store", ""), None)
         return {"ok": True}
 
     def ingest(self, job: dict[str, Any]) -> dict[str, Any]:
-        assert self.client is not None and self.vectors is not None
-        batch = self.client.prepare(_chunk(self.vectors, job["start"], job["stop"]))
+        client, vectors = self.stores[job.get("store", "")]
+        batch = client.prepare(_chunk(vectors, job["start"], job["stop"]))
         t0 = time.perf_counter()
-        self.client.ingest(batch)
+        client.ingest(batch)
         return {"seconds": time.perf_counter() - t0}
 
     def queries(self, job: dict[str, Any]) -> dict[str, Any]:
         """Timed queries; the ids they returned (parsed from the texts, untimed) for the runner's
         checks against the exact answer."""
-        assert self.client is not None
-        client, ef, filtered = self.client, job.get("ef"), job["kind"] == "filtered"
+        client = self.stores[job.get("store", "")][0]
+        ef, filtered = job.get("ef"), job["kind"] == "filtered"
         times, results = [], []
         for qi in job["qis"]:
             category = f"c{qi % CATEGORIES}" if filtered else None
