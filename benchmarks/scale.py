@@ -410,6 +410,7 @@ class Context:
                 self.unavailable[key] = f"environment {run.BY_KEY[key].env} is missing"
         self.keys = [k for k in self.keys if k not in self.unavailable]
         self.hellos: dict[str, Any] = {}
+        self.started_at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
         # Quick mode: one worker per client for every index (LangChain and LlamaIndex take
         # seconds to import); a full run: one per index, so its peak RSS is that index's.
         self.shared: bool = args.quick
@@ -445,6 +446,7 @@ class Context:
         tmp = self.state / f"{name}.json.tmp"
         tmp.write_text(json.dumps(point, indent=1))
         os.replace(tmp, self.state / f"{name}.json")
+        self.write_meta()
         v = point["variants"]
         log(
             f"point {name} saved in {point['stage_seconds']:.0f} s: raw ingest "
@@ -452,6 +454,16 @@ class Context:
             f" ms, recall {v['raw']['knn']['recall']:.3f}"
             + (f"; CHECKS FAILED: {point['checks']}" if point["checks"] else "")
         )
+
+    def write_meta(self, seconds: float | None = None) -> None:
+        """meta.json: the machine, the server, every client's versions (kept from earlier runs),
+        and each run's duration (``seconds`` when it ended; an interrupted run has none)."""
+        path = self.state / "meta.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        meta = {**self.meta(), "versions": {**old.get("versions", {}), **self.hellos}}
+        runs = [r for r in old.get("runs", []) if r.get("started") != self.started_at]
+        meta["runs"] = [*runs, {"started": self.started_at, "seconds": seconds}]
+        path.write_text(json.dumps(meta, indent=1))
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -510,8 +522,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", help="comma-separated dims/algorithm, e.g. 384/HNSW")
     parser.add_argument("--state", type=Path, help="where finished points are saved")
     parser.add_argument("--out", type=Path, help="where SCALE.md and scale.png go")
+    parser.add_argument(
+        "--report", action="store_true", help="only write SCALE.md from the saved points"
+    )
     parser.add_argument("--in-runner-env", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.report:
+        import scale_report
+
+        plan = QUICK if args.quick else FULL
+        state = args.state or (STATE / ("quick" if args.quick else "full"))
+        out = args.out or (HERE if not args.quick else state)
+        return 2 if scale_report.write(state, out, plan.checkpoints) else 0
     if "raw" not in args.variants.split(","):
         parser.error("raw redis-py ('raw') is the floor every ratio is to: include it")
     pythons = _pythons(args, argv)
@@ -541,31 +563,21 @@ def main(argv: list[str] | None = None) -> int:
         # Checkpoint by checkpoint across the indexes (all of them at 10k, then at 100k, then the
         # largest, the longest last): a run cut short has every small point, not one index's all.
         for stage in range(max((g.stages() for g in live), default=0)):
-            for group in sorted(live, key=lambda g: (g.algo == "HNSW", g.checkpoints[-1] * g.dims)):
+            for group in sorted(live, key=lambda g: (g.algo == "HNSW", g.checkpoints[-1] * g.dims, -g.dims)):
                 if stage < group.stages():
                     group.step(stage)
                     if stage == group.stages() - 1:
                         group.stop()
-        meta = ctx.meta()
+        ctx.write_meta(time.perf_counter() - started)
     finally:
         for group in live:
             group.stop()
         ctx.close()
-    meta["seconds"] = time.perf_counter() - started
-    meta_path = ctx.state / "meta.json"
-    old = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    meta["versions"] = {**old.get("versions", {}), **ctx.hellos}
-    meta["runs"] = [
-        *old.get("runs", []),
-        {"seconds": meta["seconds"], "finished": meta["finished"]},
-    ]
-    meta_path.write_text(json.dumps(meta, indent=1))
-
     import scale_report
 
     out = args.out or (HERE if not args.quick else ctx.state)
     failed = scale_report.write(ctx.state, out, ctx.plan.checkpoints)
-    log(f"done in {meta['seconds']:.0f} s; wrote {out / 'SCALE.md'}")
+    log(f"done in {time.perf_counter() - started:.0f} s; wrote {out / 'SCALE.md'}")
     return 2 if failed else 0
 
 

@@ -51,8 +51,8 @@ METHOD = """\
   in the client process.
 - **Server and client time.** INFO commandstats' FT.SEARCH `usec` delta around each client's own
   block, divided by its queries, is the server's time per query (the other clients are idle
-  then); *client* is the mean wall time minus that: the client library, the kernel and the
-  loopback. `ping` is a plain-socket PING from the runner: the round trip no client avoids.
+  then); *client* is the p50 wall time minus that: the client library, the kernel and the
+  loopback (the mean would carry this shared machine's tails; the p95 column shows them). `ping` is a plain-socket PING from the runner: the round trip no client avoids.
 - **Memory.** *B/doc (index)* is the server's `used_memory` growth since before FT.CREATE divided
   by the documents; a client's *B/doc* is the `used_memory` deltas around its own chunks divided
   by its documents (HNSW and the doc table grow in blocks, so one client's chunk can pay for a
@@ -87,6 +87,12 @@ def _ratio(value: float | None, base: float | None) -> str:
     return f" ({value / base:.2f}x)" if value and base else ""
 
 
+def _client(kind: dict[str, Any]) -> float:
+    """The client's share of a typical query: p50 minus the server's mean time per query (the
+    mean wall time carries this shared machine's tails; the server's time mostly does not)."""
+    return float(kind["p50_ms"] * 1e3 - kind["server_us"])
+
+
 def _point_rows(p: dict[str, Any]) -> list[str]:
     raw = p["variants"]["raw"]
     rows = []
@@ -101,8 +107,8 @@ def _point_rows(p: dict[str, Any]) -> list[str]:
             f"| {ingest or 0:,.0f}{_ratio(ingest, raw.get('ingest_docs_per_s'))} "
             f"| {knn['p50_ms']:.2f} / {knn['p95_ms']:.2f}{_ratio(knn['p50_ms'], raw['knn']['p50_ms'])} "
             f"| {flt['p50_ms']:.2f} / {flt['p95_ms']:.2f}{_ratio(flt['p50_ms'], raw['filtered']['p50_ms'])} "
-            f"| {knn['server_us']:,.0f} / {knn['client_us']:,.0f} "
-            f"| {flt['server_us']:,.0f} / {flt['client_us']:,.0f} "
+            f"| {knn['server_us']:,.0f} / {_client(knn):,.0f} "
+            f"| {flt['server_us']:,.0f} / {_client(flt):,.0f} "
             f"| {knn['recall']:.3f} / {flt['recall']:.3f} "
             f"| {v.get('mem_bytes_per_doc', 0):,.0f} | {v['peak_rss_mb']:,.0f} |"
         )  # fmt: skip
@@ -168,7 +174,7 @@ def _headline(points: list[dict[str, Any]]) -> list[str]:
                 f"| {dims}/{algo} {_n(p['n'])} | {LABELS[key]} | {ingest:.2f} "
                 f"| {v['knn']['p50_ms'] / raw['knn']['p50_ms']:.2f} "
                 f"| {v['filtered']['p50_ms'] / raw['filtered']['p50_ms']:.2f} "
-                f"| {v['knn']['client_us']:,.0f} ({v['knn']['server_us']:,.0f}) "
+                f"| {_client(v['knn']):,.0f} ({v['knn']['server_us']:,.0f}) "
                 f"| {v['knn']['recall']:.3f} | {v['peak_rss_mb']:,.0f} |"
             )
     return lines
@@ -186,7 +192,7 @@ def _chart(points: list[dict[str, Any]], path: Path) -> None:
         (axes[0][1], "KNN p50 ms", lambda v: v["knn"]["p50_ms"]),
         (axes[1][0], "server bytes per document (client's chunks)", lambda v: v.get("mem_bytes_per_doc")),
         (axes[1][1], "client peak RSS MB", lambda v: v["peak_rss_mb"]),
-        (axes[1][2], "KNN client time us (mean - server)", lambda v: v["knn"]["client_us"]),
+        (axes[1][2], "KNN client time us (p50 - server)", _client),
     ]  # fmt: skip
     styles = {(384, "FLAT"): "-", (384, "HNSW"): "--", (1536, "FLAT"): ":", (1536, "HNSW"): "-."}
     colors = dict(zip(ORDER, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
@@ -213,7 +219,8 @@ def _chart(points: list[dict[str, Any]], path: Path) -> None:
     ax.set_xscale("log")
     ax.set_title("HNSW recall@10 vs EF_RUNTIME (raw redis-py)")
     ax.set_xlabel("EF_RUNTIME")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=7)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
@@ -262,7 +269,11 @@ def write(state: Path, out: Path, plan: dict[int, tuple[int, ...]]) -> bool:
     if runs:
         lines += [
             "Runs (each resumes the last): "
-            + ", ".join(f"{r['finished']} ({r['seconds']:.0f} s)" for r in runs)
+            + ", ".join(
+                f"started {r['started']} ("
+                + (f"{r['seconds']:.0f} s)" if r.get("seconds") else "interrupted)")
+                for r in runs
+            )
             + ".",
             "",
         ]
