@@ -563,7 +563,9 @@ def main(argv: list[str] | None = None) -> int:
         # Checkpoint by checkpoint across the indexes (all of them at 10k, then at 100k, then the
         # largest, the longest last): a run cut short has every small point, not one index's all.
         for stage in range(max((g.stages() for g in live), default=0)):
-            for group in sorted(live, key=lambda g: (g.algo == "HNSW", g.checkpoints[-1] * g.dims, -g.dims)):
+            for group in sorted(
+                live, key=lambda g: (g.algo == "HNSW", g.checkpoints[-1] * g.dims, -g.dims)
+            ):
                 if stage < group.stages():
                     group.step(stage)
                     if stage == group.stages() - 1:
