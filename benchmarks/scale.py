@@ -276,6 +276,7 @@ class Group:
         point["index"] = {
             "num_docs": docs,
             "bytes_per_doc": self.index_memory / n,
+            "memory_basis": "FT.CREATE and the shared index's own chunks",
             "sizes_mb": index_sizes(info),
             "vector": vector_attributes(info),
         }
@@ -302,7 +303,8 @@ class Group:
                 )
             for kind, times in tally.times.items():
                 out[kind] = self._kind(key, kind, times, tally, truth, truth_f, checks)
-            out["peak_rss_mb"] = self.workers[key].call("rss")["peak_rss_mb"]
+            rss = self.workers[key].call("rss")
+            out["peak_rss_mb"], out["rss_anon_mb"] = rss["peak_rss_mb"], rss.get("rss_anon_mb")
         self._cross_checks(variants, checks)
         point["variants"] = variants
         point["checks"] = checks

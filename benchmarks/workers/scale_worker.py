@@ -27,12 +27,36 @@ import numpy as np
 from common import CATEGORIES, Data, K, _parser, _versions, index_of_text, text_of
 
 
-def _chunk(vectors: np.ndarray, start: int, stop: int) -> Data:
+class Corpus:
+    """The saved vectors, read chunk by chunk with plain file reads. Not a memory map: mapped
+    pages count in the process's RSS, which would then grow with the corpus read, not with
+    what the client library holds."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = {(1, 0): np.lib.format.read_array_header_1_0}.get(
+                version, np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read(f)
+            self.offset = f.tell()
+        assert dtype == np.float32
+        self.dims: int = shape[1]
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        with open(self.path, "rb") as f:
+            f.seek(self.offset + start * self.dims * 4)
+            flat = np.fromfile(f, dtype=np.float32, count=(stop - start) * self.dims)
+        return flat.reshape(stop - start, self.dims)
+
+
+def _chunk(corpus: Corpus, start: int, stop: int) -> Data:
     """Docs ``start .. stop-1`` with the ids, texts and metadata `make bench` gives them."""
     rng = range(start, stop)
     return Data(
-        np.ascontiguousarray(vectors[start:stop], dtype=np.float32),
-        np.zeros((0, vectors.shape[1]), np.float32),
+        corpus.rows(start, stop),
+        np.zeros((0, corpus.dims), np.float32),
         [f"d{i}" for i in rng],
         [text_of(i) for i in rng],
         [f"c{i % CATEGORIES}" for i in rng],
@@ -297,10 +321,10 @@ class Worker:
 
     def __init__(self, cls: type[Client]) -> None:
         self.cls = cls
-        self.stores: dict[str, tuple[Client, np.ndarray]] = {}
+        self.stores: dict[str, tuple[Client, Corpus]] = {}
 
     def open(self, job: dict[str, Any]) -> dict[str, Any]:
-        vectors = np.load(job["vectors"], mmap_mode="r")
+        vectors = Corpus(job["vectors"])
         queries = np.ascontiguousarray(np.load(job["queries"]), dtype=np.float32)
         self.stores[job.get("store", "")] = (self.cls(job, queries), vectors)
         return {"ok": True}
@@ -332,15 +356,23 @@ class Worker:
         return {"times": times, "ids": ids}
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size. VmHWM, not ``ru_maxrss``: Linux carries
-    ``ru_maxrss`` across exec, so a worker would report its parent's (the runner's) peak."""
+def _status_mb(name: str) -> float | None:
+    """A size from /proc/self/status (Linux), in MB."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(name + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size. VmHWM, not ``ru_maxrss``: Linux carries
+    ``ru_maxrss`` across exec, so a worker would report its parent's (the runner's) peak."""
+    peak = _status_mb("VmHWM")
+    if peak is not None:
+        return peak
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: KiB or bytes
 
 
@@ -370,7 +402,7 @@ def main() -> None:
             if job["op"] == "quit":
                 break
             if job["op"] == "rss":
-                send({"peak_rss_mb": peak_rss_mb()})
+                send({"peak_rss_mb": peak_rss_mb(), "rss_anon_mb": _status_mb("RssAnon")})
             else:
                 send(getattr(worker, job["op"])(job))
         except Exception as exc:
