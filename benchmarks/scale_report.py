@@ -20,6 +20,22 @@ LABELS = {
     "llama-index-redis": "llama-index-vector-stores-redis",
 }
 
+NOTES = """\
+## Notes
+
+- **HNSW ingestion is the server's graph insertion** (EF_CONSTRUCTION 200, M 16, on one server
+  thread), for every client: compare the clients' rates on HNSW at the same point, and expect
+  every one of them to slow down as the graph grows. The corpus is deliberately hard (clusters
+  whose members are about equally far from each other), which makes the insertion's candidate
+  search long and recall at EF_RUNTIME 10 low; real embeddings have more local structure.
+- **langchain-redis** adds a text filter on its `_index_name` field to every query. On HNSW the
+  server then runs a filtered query, and the tables show what that costs: its recall is FLAT's
+  (exact) and its server time per query is many times raw redis-py's on an index of the same
+  documents, as if the server searched the filter's matches by brute force.
+- The server is one process shared by every index of a run; the used_memory deltas are taken
+  around one client's chunk at a time, with the server idle before each chunk.
+"""
+
 METHOD = """\
 ## Method
 
@@ -93,6 +109,11 @@ def _client(kind: dict[str, Any]) -> float:
     return float(kind["client_us"])
 
 
+def _rss(v: dict[str, Any]) -> str:
+    """Peak RSS, marked when the worker read the corpus through a memory map (**)."""
+    return f"{v['peak_rss_mb']:,.0f}" + ("" if "rss_anon_mb" in v else " (**)")
+
+
 def _point_rows(p: dict[str, Any]) -> list[str]:
     raw = p["variants"]["raw"]
     rows = []
@@ -110,7 +131,7 @@ def _point_rows(p: dict[str, Any]) -> list[str]:
             f"| {knn['server_us']:,.0f} / {_client(knn):,.0f} "
             f"| {flt['server_us']:,.0f} / {_client(flt):,.0f} "
             f"| {knn['recall']:.3f} / {flt['recall']:.3f} "
-            f"| {v.get('mem_bytes_per_doc', 0):,.0f} | {v['peak_rss_mb']:,.0f} |"
+            f"| {v.get('mem_bytes_per_doc', 0):,.0f} | {_rss(v)} |"
         )  # fmt: skip
     return rows
 
@@ -177,7 +198,7 @@ def _headline(points: list[dict[str, Any]]) -> list[str]:
                 f"| {v['knn']['p50_ms'] / raw['knn']['p50_ms']:.2f} "
                 f"| {v['filtered']['p50_ms'] / raw['filtered']['p50_ms']:.2f} "
                 f"| {_client(v['knn']):,.0f} ({v['knn']['server_us']:,.0f}) "
-                f"| {v['knn']['recall']:.3f} | {v['peak_rss_mb']:,.0f} |"
+                f"| {v['knn']['recall']:.3f} | {_rss(v)} |"
             )
     return lines
 
@@ -304,6 +325,15 @@ def write(state: Path, out: Path, plan: dict[int, tuple[int, ...]]) -> bool:
                 continue
             lines += ["", f"## {dims}-d {algo}", "", *_group_table(group), ""]
             lines += ["Index:", "", *_index_table(group), ""]
+    if any("rss_anon_mb" not in v for p in points for v in p["variants"].values()):
+        lines += [
+            "(**) Points measured by the first version of the workers, which read the corpus"
+            " through a memory map: the mapped pages count in their peak RSS, about"
+            " dims x 4 bytes for every document the client wrote (a quarter of them for the"
+            " four clients sharing the index; all of them for an official integration). Later"
+            " points read the corpus with plain file reads.",
+            "",
+        ]
     if any("memory_basis" not in p["index"] for p in points):
         lines += [
             "(*) These points were measured by the first version of the runner, which divided the"
@@ -312,7 +342,7 @@ def write(state: Path, out: Path, plan: dict[int, tuple[int, ...]]) -> bool:
             " of the same points is right.",
             "",
         ]
-    lines += ["", METHOD]
+    lines += ["", NOTES, "", METHOD]
     (out / "SCALE.md").write_text("\n".join(lines) + "\n")
     try:
         import matplotlib  # noqa: F401  (in the benchmark's environment; not in every venv)
