@@ -32,7 +32,7 @@ NOTES = """\
   server then runs a filtered query, and the tables show what that costs: its recall is FLAT's
   (exact) and its server time per query is many times raw redis-py's on an index of the same
   documents, as if the server searched the filter's matches by brute force.
-- **Memory per document is about twice the vector bytes plus ~2 KB**: HASH storage keeps each
+- **Memory per document is about twice the vector bytes plus 2-3 KB**: HASH storage keeps each
   vector in the hash field and the vector index keeps its own copy (compare *B/doc* with
   *vector index MB* per document in the index tables); the text, tag and numeric fields and the
   key make the rest. The adapters' `metadata` JSON field adds a little on top.
