@@ -55,6 +55,12 @@ QUICK = Plan({384: (2_000, 10_000), 1536: (1_000, 3_000)}, 20)
 log = run.log
 
 
+def chunk_size(a: int, b: int, writers: int) -> int:
+    """Documents per chunk from ``a`` to ``b``: about six chunks per writer of the shared index,
+    250 to 5,000. A client's peak RSS follows it (the inputs of one chunk are built at once)."""
+    return max(250, min(5000, (b - a) // (writers * 6)))
+
+
 def point_name(dims: int, algo: str, n: int) -> str:
     return f"{dims}_{algo}_{n}"
 
@@ -219,7 +225,7 @@ class Group:
         """Docs a .. b-1: each chunk to one of the shared index's writers in turn, and the same
         chunk to every official integration's own index, the order rotating chunk by chunk."""
         main = [k for k in self.workers if k in MAIN]
-        chunk = max(250, min(5000, (b - a) // (len(main) * 6)))
+        chunk = self.chunk = chunk_size(a, b, len(main))
         for j, start in enumerate(range(a, b, chunk)):
             stop = min(start + chunk, b)
             writer = main[(j + stage) % len(main)]
@@ -266,7 +272,7 @@ class Group:
                     self._queries("raw", f"ef{ef}", qis, ef)
         checks: list[str] = []
         point: dict[str, Any] = {
-            "dims": self.dims, "algo": self.algo, "n": n, "queries": q,
+            "dims": self.dims, "algo": self.algo, "n": n, "queries": q, "chunk": self.chunk,
             "ping_p50_us": sorted(ctx.floor.pings)[len(ctx.floor.pings) // 2] * 1e6,
         }  # fmt: skip
         info = ft_info(ctx.client, self.index)

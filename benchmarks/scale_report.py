@@ -78,7 +78,10 @@ METHOD = """\
   by the documents; a client's *B/doc* is the `used_memory` deltas around its own chunks divided
   by its documents (HNSW and the doc table grow in blocks, so one client's chunk can pay for a
   block the next ones fill: read it over large stages). *Peak RSS* is the worker process's
-  `ru_maxrss` since it started for this (dims, algorithm), so it is the peak up to that size.
+  VmHWM since it started for this (dims, algorithm), so it is the peak up to that size. It
+  follows the chunk size more than the index size: a chunk's inputs are built at once (for
+  LangChain, its embeddings as lists of Python floats, about 32 bytes per dimension), and
+  chunks grow with the stage (about six per writer, 250 to 5,000 documents: the *chunk* column).
 - **Checks** (a failure fails the run): FT.INFO `num_docs` equals the documents loaded, for the
   shared index and each official one; every query returns 10 hits; every filtered hit is in the
   query's category; FLAT recall@10 against numpy's exact search >= 0.99 (plain and filtered);
@@ -155,8 +158,8 @@ def _group_table(points: list[dict[str, Any]]) -> list[str]:
 def _index_table(points: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| N | num_docs | B/doc (index) | vector index MB | settings (FT.INFO) | ping us "
-        "| EF_RUNTIME 10 / 50 / 200: recall@10, p50 ms, server us | point took s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| EF_RUNTIME 10 / 50 / 200: recall@10, p50 ms, server us | chunk | point took s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for p in points:
         idx, raw = p["index"], p["variants"]["raw"]
@@ -175,9 +178,20 @@ def _index_table(points: list[dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {_n(p['n'])} | {idx['num_docs']:,} | {per_doc} "
             f"| {idx['sizes_mb'].get('vector_index_sz_mb', 0):,.1f} | {settings} "
-            f"| {p['ping_p50_us']:.0f} | {ef or 'n/a (FLAT)'} | {p['stage_seconds']:.0f} |"
+            f"| {p['ping_p50_us']:.0f} | {ef or 'n/a (FLAT)'} | {_chunk(p, points):,} "
+            f"| {p['stage_seconds']:.0f} |"
         )
     return lines
+
+
+def _chunk(p: dict[str, Any], points: list[dict[str, Any]]) -> int:
+    """The chunk size of a point's stage (the first points did not record it: same formula)."""
+    if "chunk" in p:
+        return int(p["chunk"])
+    from scale import chunk_size
+
+    previous = [q["n"] for q in points if q["dims"] == p["dims"] and q["n"] < p["n"]]
+    return chunk_size(max(previous, default=0), p["n"], 4)
 
 
 def _headline(points: list[dict[str, Any]]) -> list[str]:
