@@ -32,8 +32,8 @@ NOTES = """\
   the server runs a filtered query. What the server chooses for it changes with the size: at
   10k its recall is exact and its server time per query many times raw redis-py's on an index
   of the same documents (a brute-force pass over the filter's matches), at 100k its recall and
-  server time are close to raw's (the filtered HNSW path). The filtered rows of every client
-  show the same switch for the 10% category filter (exact recall at every size measured here).
+  server time are close to raw's (the filtered HNSW path). Every client's 10% category filter
+  shows the same switch: exact recall at 10k, an approximate one (below 1) at larger sizes.
 - **Memory per document is about twice the vector bytes plus 2-3 KB**: HASH storage keeps each
   vector in the hash field and the vector index keeps its own copy (compare *B/doc* with
   *vector index MB* per document in the index tables); the text, tag and numeric fields and the
