@@ -251,6 +251,7 @@ def _chart(points: list[dict[str, Any]], path: Path) -> None:
         ax.set_xscale("log")
         ax.set_title(title)
         ax.set_xlabel("documents")
+    axes[0][0].set_yscale("log")
     axes[0][1].set_yscale("log")
     ax = axes[0][2]
     for p in points:
