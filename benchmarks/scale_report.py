@@ -309,6 +309,9 @@ def write(state: Path, out: Path, plan: dict[int, tuple[int, ...]]) -> bool:
             + ".",
             "",
         ]
+    if points:
+        done = sorted(p["finished"] for p in points)
+        lines += [f"Points measured between {done[0]} and {done[-1]}.", ""]
     runs = meta.get("runs", [])
     if runs:
         lines += [
