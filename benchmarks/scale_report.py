@@ -318,7 +318,7 @@ def write(state: Path, out: Path, plan: dict[int, tuple[int, ...]]) -> bool:
             "Runs (each resumes the last): "
             + ", ".join(
                 f"started {r['started']} ("
-                + (f"{r['seconds']:.0f} s)" if r.get("seconds") else "interrupted)")
+                + (f"{r['seconds']:.0f} s)" if r.get("seconds") else "no end recorded)")
                 for r in runs
             )
             + ".",
