@@ -94,6 +94,9 @@ METHOD = """\
   officials, whose graph is their own: not more than 0.1 below), recall at EF_RUNTIME 200 not
   below EF 10's and >= 0.7 (a sanity floor: a misread reply or a wrong vector gives ~0).
   The exact answers are numpy brute force over the memory map in chunks, cached per checkpoint.
+- **Order.** The indexes of a run live side by side on the one server and grow checkpoint by
+  checkpoint across them (every index to 10k, then to 100k, then to its largest size; FLAT
+  before HNSW), so a run cut short still has every small point.
 - **Resumable.** Each finished point is a JSON file under `benchmarks/.scale/`; a rerun skips it.
   A (dims, algorithm) with points left is rebuilt from empty (the server is not persisted):
   its finished checkpoints are re-ingested, unmeasured, then the missing ones are measured.
