@@ -11,7 +11,7 @@ LOWEST_LOCK := requirements/lowest.txt
 UV_PIN = $(shell grep -m1 '^uv==' $(LOCK))
 
 .PHONY: install lock lock-upgrade lock-check test test-lowest test-latest lint unit integration demo test-reliability \
-	bench eval clean docs docs-screenshot
+	bench bench-scale eval clean docs docs-screenshot
 
 # A venv synced to a lock: exactly the locked packages, nothing else, then redisvec itself.
 define synced_venv
@@ -115,6 +115,12 @@ docs-screenshot: docs
 BENCH_ARGS ?=
 bench:
 	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
+
+# Cost curves from 10k to 1M documents (benchmarks/SCALE.md, scale.png): up to ~40 min on 2 cores,
+# resumable (finished points in benchmarks/.scale/full); BENCH_SCALE_ARGS=--quick: up to 10k.
+BENCH_SCALE_ARGS ?=
+bench-scale:
+	$(PYTHON) benchmarks/scale.py $(BENCH_SCALE_ARGS)
 
 # Hybrid search quality on the labelled questions (benchmarks/hybrid_questions.json): MRR@10 and
 # recall@5 of KNN, BM25 and both fusions, and their latency next to KNN. The hashing embedder

@@ -190,12 +190,16 @@ def ensure_data(size: Size) -> dict[tuple[int, int], float]:
 class Worker:
     """One variant's worker process, speaking one JSON line per job."""
 
-    def __init__(self, spec: VariantSpec, python: str) -> None:
+    def __init__(
+        self, spec: VariantSpec, python: str, script: str | None = None, log: str | None = None
+    ) -> None:
+        """``script`` (default: the variant's own) is started with the variant's key as its
+        argument; ``log`` names its stderr file under .logs (default: the key)."""
         self.spec = spec
         LOGS.mkdir(exist_ok=True)
-        self.log_path = LOGS / f"{spec.key}.log"
+        self.log_path = LOGS / f"{log or spec.key}.log"
         self.proc = subprocess.Popen(
-            [python, str(HERE / "workers" / spec.script)],
+            [python, str(HERE / "workers" / (script or spec.script)), spec.key],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log_path.open("w"),

@@ -61,15 +61,17 @@ _WORDS = [
 ]
 
 
+def text_of(i: int) -> str:
+    """Doc ``i``'s text: its id, then 24 words."""
+    return f"d{i} " + " ".join(_WORDS[(i * 7 + j * 3) % len(_WORDS)] for j in range(24))
+
+
 def make_data(data_dir: str, dims: int, n: int, q: int) -> Data:
     """The first ``n`` documents and ``q`` queries of the saved corpus."""
     vectors = np.load(Path(data_dir) / f"vectors_{dims}.npy", mmap_mode="r")[:n]
     queries = np.load(Path(data_dir) / f"queries_{dims}.npy", mmap_mode="r")[:q]
     ids = [f"d{i}" for i in range(n)]
-    texts = [
-        f"d{i} " + " ".join(_WORDS[(i * 7 + j * 3) % len(_WORDS)] for j in range(24))
-        for i in range(n)
-    ]
+    texts = [text_of(i) for i in range(n)]
     categories = [f"c{i % CATEGORIES}" for i in range(n)]
     years = [1990 + i % 35 for i in range(n)]
     return Data(
