@@ -422,3 +422,44 @@ def test_expire_where_sets_the_ttl_of_exactly_the_matching_documents(
     assert all(client.ttl(names.prefix + i) == -1 for i in small)
     with pytest.raises(ValueError, match="seconds"):
         evolve.expire_where(index, None, 0)
+
+
+def test_catch_up_changes_a_copy_only_if_it_is_still_the_rebuilds(
+    redis_url: str, names: Any, client: redis.Redis
+) -> None:
+    # The digest computed here of what a rebuild wrote must be what the server's script computes
+    # of the stored copy (HASH: whatever HGETALL's field order; JSON: the text JSON.GET gives).
+    from redisvec.evolve import _copy_digest, _if_copy_is
+    from redisvec.schema import IndexSchema, TagField
+
+    hashes = IndexSchema(names.index, prefixes=(names.prefix,), fields=(TagField("t"),))
+    key = f"{names.prefix}copy"
+    doc = {b"text": b"hello", b"vec": np.arange(4, dtype=np.float16).tobytes(), b"n": b"3"}
+    client.hset(key, mapping=doc)
+    for field in (b"n", b"text"):  # a different field order than doc's
+        client.hset(key, field, doc[field])
+    assert client.execute_command(*_if_copy_is(hashes, key, "0" * 16, [("UNLINK", key)])) == 0
+    assert client.execute_command(*_if_copy_is(hashes, key, _copy_digest(doc), [("UNLINK", key)]))
+    assert not client.exists(key)
+    # a writer changed the copy after the switch: the catch-up's re-copy is dropped
+    client.hset(key, mapping=doc)
+    client.hset(key, "text", "the writer's")
+    stale = [("DEL", key), ("HSET", key, "text", "the rebuild's")]
+    assert client.execute_command(*_if_copy_is(hashes, key, _copy_digest(doc), stale)) == 0
+    assert client.hget(key, "text") == b"the writer's"
+    # no copy expected ("") and none there: the commands run; one there: they do not
+    assert client.execute_command(
+        *_if_copy_is(hashes, key + "2", "", [("HSET", key + "2", "a", "b")])
+    )
+    assert client.execute_command(*_if_copy_is(hashes, key, "", [("UNLINK", key)])) == 0
+    # JSON: the digest of the text the rebuild wrote
+    jsons = replace(hashes, storage="json")
+    client.execute_command(
+        "JSON.SET", key + "j", "$", '{"a": 1.5, "b": ["x", 2], "c": {"d": null}}'
+    )
+    raw = client.execute_command("JSON.GET", key + "j")
+    assert client.execute_command(
+        *_if_copy_is(jsons, key + "j", _copy_digest(raw), [("UNLINK", key + "j")])
+    )
+    assert not client.exists(key + "j")
+    client.delete(key, key + "2")

@@ -26,7 +26,16 @@ from test_scripted_ops import (  # type: ignore[import-not-found]
 )
 
 from redisvec import IndexSchema, SchemaMismatchError, TagField, TextField, VectorField, evolve
-from redisvec.evolve import _catch_up_op, _fingerprint, _plan_op, _rebuild_op, _switch_op
+from redisvec.evolve import (
+    _catch_up_op,
+    _Copied,
+    _copy_digest,
+    _fingerprint,
+    _if_copy_is,
+    _plan_op,
+    _rebuild_op,
+    _switch_op,
+)
 from redisvec.index import _Pipeline
 
 #: The layout redisvec's adapters write: metadata as a JSON copy, ``genre`` declared as a tag.
@@ -173,30 +182,35 @@ def test_catch_up_carries_over_changes_new_documents_and_deletions() -> None:
     old = SCHEMA
     new = replace(SCHEMA, name="docs__v2", prefixes=("docs__v2:",))
     a, b, c = ({b"t": x} for x in (b"a", b"b", b"c"))
-    copied = {"docs:a": _fingerprint(a), "docs:b": _fingerprint(b), "docs:c": _fingerprint(c)}
+    copied = {k: _Copied(_fingerprint(d), _copy_digest(d)) for k, d in zip("abc", (a, b, c))}
+    copied = {f"docs:{k}": v for k, v in copied.items()}
     c_now, d_new = {b"t": b"c edited"}, {b"t": b"d"}
     script = Script(
         [
             # docs:b was deleted during the rebuild, docs:c changed, docs:d is new
             ("SCAN", (0, [b"docs:a", b"docs:c", b"docs:d"])),
-            (_Pipeline, [1]),  # UNLINK docs__v2:b
+            (_Pipeline, [1]),  # delete docs__v2:b if it is still the rebuild's copy
             (_Pipeline, [a, c_now, d_new]),  # HGETALL of what is left
             (_Pipeline, [c_now, -1, d_new, 5000]),  # copy again: HGETALL + PTTL
-            (_Pipeline, [1, 1, 1, 1, 1]),
+            (_Pipeline, [1, 1]),  # each copy written if still the rebuild's (or none, for d)
             (_Pipeline, [1, 1, 1]),  # UNLINK the old copies
         ]
     )
     drive(_catch_up_op(old, new, copied, 500), script)
     script.done()
     unlink_new, _, _, recopy, unlink_old = _pipelines(script)
-    assert unlink_new.commands == [("UNLINK", "docs__v2:b")]
-    assert recopy.commands == [
-        ("DEL", "docs__v2:c"),
-        ("HSET", "docs__v2:c", b"t", b"c edited"),
-        ("DEL", "docs__v2:d"),
-        ("HSET", "docs__v2:d", b"t", b"d"),
-        ("PEXPIRE", "docs__v2:d", 5000),
+    assert unlink_new.commands == [
+        _if_copy_is(new, "docs__v2:b", copied["docs:b"].written, [("UNLINK", "docs__v2:b")])
     ]
+    assert recopy.commands == [
+        _if_copy_is(new, "docs__v2:c", copied["docs:c"].written, [
+            ("DEL", "docs__v2:c"), ("HSET", "docs__v2:c", b"t", b"c edited"),
+        ]),
+        _if_copy_is(new, "docs__v2:d", "", [
+            ("DEL", "docs__v2:d"), ("HSET", "docs__v2:d", b"t", b"d"),
+            ("PEXPIRE", "docs__v2:d", 5000),
+        ]),
+    ]  # fmt: skip
     assert unlink_old.commands == [("UNLINK", k) for k in ("docs:a", "docs:c", "docs:d")]
 
 

@@ -18,11 +18,11 @@ command line's ``--dry-run``):
   the switch), then the old copies are deleted; otherwise the new version indexes the same keys.
   A document written under the old prefix while it was being copied (changed since its copy, or
   new) is copied again after the switch before its old key goes, and one deleted there since its
-  copy has its copy deleted, so no write made during the rebuild is lost and no deleted document
-  comes back. Two windows remain: a write under the old prefix in the instant between the last
-  read and the delete, and a write through the alias, after the switch, to a document that had
-  also changed during the copy (the catch-up copies the old prefix's version over it). Pause
-  writers for a datatype change if you cannot afford even that.
+  copy has its copy deleted, each only if the copy is still what the rebuild wrote (checked on
+  the server in the same step, so a write made through the alias after the switch stands): no
+  write made during the rebuild is lost and no deleted document comes back. One window remains:
+  a write under the old prefix in the instant between the catch-up's last read of it and its
+  delete. Pause writers for a datatype change if you cannot afford even that.
 - **Update metadata** (`update_metadata`, `update_where`): merge changes into each document's
   metadata JSON and rewrite the indexed copies of the changed keys in the same command, vectors
   untouched.
@@ -44,7 +44,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -586,7 +586,7 @@ def _rebuild_op(
             f"(redisvec index destroy {version} --yes, if its prefix {list(prefixes)} is not "
             "the live one) and run again"
         )
-    copied: dict[str, bytes] = {}  # old key -> what its copy was made from
+    copied: dict[str, _Copied] = {}  # old key -> its copy
     yield from new_index._create_op(False, False, False, True)
     try:
         if the_plan.new_prefixes is not None:
@@ -643,10 +643,32 @@ def _switch_op(name: str, old_physical: str, version: str) -> Op[None]:
     yield _Pipeline([("FT.DROPINDEX", name), ("FT.ALIASADD", name, version)], transaction=True)
 
 
-def _copy_op(old: IndexSchema, new: IndexSchema, keys: Sequence[str]) -> Op[dict[str, bytes]]:
+class _Copied(NamedTuple):
+    """One document's copy: the digest of what it was made from (has the old document changed
+    since?) and `_copy_digest` of what was written (has a writer changed the copy since?)."""
+
+    source: bytes
+    written: str
+
+
+def _copy_op(old: IndexSchema, new: IndexSchema, keys: Sequence[str]) -> Op[dict[str, _Copied]]:
     """Copy the documents at ``keys`` of ``old`` under ``new``'s prefix (vectors re-encoded to
-    ``new``'s datatype on HASH; TTLs kept); returns each copied key's fingerprint (a digest of
-    what was copied, to tell later whether the old document changed since)."""
+    ``new``'s datatype on HASH; TTLs kept); returns each copied key's `_Copied`."""
+    writes: Commands = []
+    copied: dict[str, _Copied] = {}
+    for key, (commands, copy) in (yield from _copies_op(old, new, keys)).items():
+        writes += commands
+        copied[key] = copy
+    if writes:
+        yield _Pipeline(writes)
+    return copied
+
+
+def _copies_op(
+    old: IndexSchema, new: IndexSchema, keys: Sequence[str]
+) -> Op[dict[str, tuple[Commands, _Copied]]]:
+    """Read the documents at ``keys`` (those deleted since are left out) and make, for each, the
+    commands that write its copy under ``new``'s prefix, and the copy's `_Copied`."""
     is_json = old.storage == "json"
     recode = []
     if not is_json:
@@ -658,30 +680,30 @@ def _copy_op(old: IndexSchema, new: IndexSchema, keys: Sequence[str]) -> Op[dict
     for key in keys:
         reads += [("JSON.GET" if is_json else "HGETALL", key), ("PTTL", key)]
     replies = yield _Pipeline(reads)
-    writes: Commands = []
-    copied: dict[str, bytes] = {}
+    out: dict[str, tuple[Commands, _Copied]] = {}
     for key, raw, ttl in zip(keys, replies[::2], replies[1::2]):
         if not raw:
             continue  # deleted since the listing
         target = new.key(old.id_from_key(key))
+        commands: Commands
         if is_json:
-            writes.append(("JSON.SET", target, "$", raw))
-            copied[key] = _fingerprint(raw)
+            commands = [("JSON.SET", target, "$", raw)]
+            copy = _Copied(_fingerprint(raw), _copy_digest(raw))
         else:
             doc = _hash(raw)
-            copied[key] = _fingerprint(doc)
+            source = _fingerprint(doc)
             for fname, src, dst in recode:
                 blob = doc.get(fname.encode())
                 if isinstance(blob, bytes) and len(blob) == src.byte_length:
                     vector = np.frombuffer(blob, dtype=src.dtype).astype(np.float32)
                     doc[fname.encode()] = dst.encode(vector)
-            writes.append(("DEL", target))  # a stale field of an earlier copy must go too
-            writes.append(("HSET", target, *[x for kv in doc.items() for x in kv]))
+            # DEL first: a stale field of an earlier copy must go too
+            commands = [("DEL", target), ("HSET", target, *[x for kv in doc.items() for x in kv])]
+            copy = _Copied(source, _copy_digest(doc))
         if int(ttl) > 0:
-            writes.append(("PEXPIRE", target, int(ttl)))
-    if writes:
-        yield _Pipeline(writes)
-    return copied
+            commands.append(("PEXPIRE", target, int(ttl)))
+        out[key] = (commands, copy)
+    return out
 
 
 def _hash(raw: Any) -> dict[Any, Any]:
@@ -694,26 +716,97 @@ def _fingerprint(raw: Any) -> bytes:
     return hashlib.blake2b(repr(items).encode(), digest_size=16).digest()
 
 
+def _as_bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def _copy_digest(doc: Any) -> str:
+    """What `_IF_COPY_IS` computes on the server for a stored copy: SHA-1 of the JSON text, or,
+    for a hash, the XOR of each field's SHA-1 (of ``<len(name)>:<name><value>``), first 16 hex
+    digits (the order of HGETALL's fields does not matter)."""
+    if not isinstance(doc, Mapping):
+        return hashlib.sha1(_as_bytes(doc)).hexdigest()
+    a = b = 0
+    for name, value in doc.items():
+        name, value = _as_bytes(name), _as_bytes(value)
+        digest = hashlib.sha1(b"%d:%s%s" % (len(name), name, value)).hexdigest()
+        a ^= int(digest[:8], 16)
+        b ^= int(digest[8:16], 16)
+    return f"{a:08x}{b:08x}"
+
+
+# Run the commands after ARGV[3] (each as its argument count, then its arguments) only if the
+# copy at KEYS[1] is still the one the rebuild wrote (digest ARGV[2]; "": there is none), in one
+# step: a writer that changed the copy through the alias after the switch wins.
+_IF_COPY_IS = """
+local key, digest = KEYS[1], ''
+if redis.call('EXISTS', key) == 1 then
+  if ARGV[1] == 'json' then
+    digest = redis.sha1hex(redis.call('JSON.GET', key))
+  else
+    local a, b = 0, 0
+    local flat = redis.call('HGETALL', key)
+    for i = 1, #flat, 2 do
+      local h = redis.sha1hex(#flat[i] .. ':' .. flat[i] .. flat[i + 1])
+      a = bit.bxor(a, tonumber(string.sub(h, 1, 8), 16))
+      b = bit.bxor(b, tonumber(string.sub(h, 9, 16), 16))
+    end
+    digest = bit.tohex(a) .. bit.tohex(b)
+  end
+end
+if digest ~= ARGV[2] then return 0 end
+local i = 3
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 1
+"""
+
+
+def _if_copy_is(schema: IndexSchema, target: str, digest: str, commands: Commands) -> Any:
+    """An EVAL of `_IF_COPY_IS`: ``commands`` on ``target`` if its copy's digest is ``digest``."""
+    args: list[Any] = [schema.storage, digest]
+    for command in commands:
+        args += [len(command), *command]
+    return ("EVAL", _IF_COPY_IS, 1, target, *args)
+
+
 def _catch_up_op(
-    old: IndexSchema, new: IndexSchema, copied: Mapping[str, bytes], batch_size: int
+    old: IndexSchema, new: IndexSchema, copied: Mapping[str, _Copied], batch_size: int
 ) -> Op[None]:
-    """After the switch: delete each old copy, first copying again any document written under
-    the old prefix since it was copied (changed, or new), and delete the new copy of any
-    document deleted there since, so that no write made during the rebuild is lost."""
+    """After the switch, make the new version what the old one became during the rebuild, then
+    delete the old keys: a document written under the old prefix since it was copied (changed,
+    or new) is copied again, and the copy of one deleted there since is deleted. Each of these
+    happens only if the copy is still what the rebuild wrote (for a new document: if there is
+    none), checked on the server in the same step: a write made through the alias after the
+    switch is newer and stands. No write is lost and no deleted document comes back."""
     is_json = old.storage == "json"
     left = yield from _scan_op(old)
     still = set(left)
-    deleted = [new.key(old.id_from_key(k)) for k in copied if k not in still]
-    yield from _unlink_op(deleted)
+    gone = [(new.key(old.id_from_key(k)), c.written) for k, c in copied.items() if k not in still]
+    for batch in chunks(gone, 1000):
+        yield _Pipeline([_if_copy_is(new, t, d, [("UNLINK", t)]) for t, d in batch])
     for batch in chunks(left, batch_size):
         current = yield _Pipeline([("JSON.GET" if is_json else "HGETALL", key) for key in batch])
         changed = [
             key
             for key, raw in zip(batch, current)
-            if raw and copied.get(key) != _fingerprint(raw if is_json else _hash(raw))
+            if raw
+            and (
+                key not in copied
+                or copied[key].source != _fingerprint(raw if is_json else _hash(raw))
+            )
         ]
         if changed:
-            yield from _copy_op(old, new, changed)
+            again = yield from _copies_op(old, new, changed)
+            evals = []
+            for key, (commands, _) in again.items():
+                before = copied[key].written if key in copied else ""
+                evals.append(_if_copy_is(new, new.key(old.id_from_key(key)), before, commands))
+            if evals:
+                yield _Pipeline(evals)
         yield from _unlink_op(batch)
 
 
