@@ -21,24 +21,17 @@ import pytest
 import redis
 import redis.asyncio as aredis
 
-from redisvec.server import LocalRedis, url_or_local
+from redisvec.server import url_or_local
 
 
-def _own_server() -> Iterator[str]:
-    if os.environ.get("REDIS_URL"):  # a server chosen by the caller: use it as is
-        yield os.environ["REDIS_URL"]
-        return
-    with LocalRedis() as server:
-        yield server.url
-
-
-own_server_url = pytest.fixture(scope="module")(_own_server)
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
+def _server_url() -> Iterator[str]:
     with url_or_local(os.environ.get("REDIS_URL")) as url:
         yield url
+
+
+redis_url = pytest.fixture(scope="session", name="redis_url")(_server_url)
+# The same, but a server of the module's own (unless REDIS_URL names one): see above.
+own_server_url = pytest.fixture(scope="module", name="own_server_url")(_server_url)
 
 
 @dataclass(frozen=True)

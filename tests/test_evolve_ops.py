@@ -30,7 +30,6 @@ from redisvec.evolve import (
     _catch_up_op,
     _Copied,
     _copy_digest,
-    _fingerprint,
     _if_copy_is,
     _plan_op,
     _rebuild_op,
@@ -182,7 +181,7 @@ def test_catch_up_carries_over_changes_new_documents_and_deletions() -> None:
     old = SCHEMA
     new = replace(SCHEMA, name="docs__v2", prefixes=("docs__v2:",))
     a, b, c = ({b"t": x} for x in (b"a", b"b", b"c"))
-    copied = {k: _Copied(_fingerprint(d), _copy_digest(d)) for k, d in zip("abc", (a, b, c))}
+    copied = {k: _Copied(_copy_digest(d), _copy_digest(d)) for k, d in zip("abc", (a, b, c))}
     copied = {f"docs:{k}": v for k, v in copied.items()}
     c_now, d_new = {b"t": b"c edited"}, {b"t": b"d"}
     script = Script(

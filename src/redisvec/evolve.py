@@ -644,10 +644,10 @@ def _switch_op(name: str, old_physical: str, version: str) -> Op[None]:
 
 
 class _Copied(NamedTuple):
-    """One document's copy: the digest of what it was made from (has the old document changed
-    since?) and `_copy_digest` of what was written (has a writer changed the copy since?)."""
+    """One document's copy, as `_copy_digest`s: of what it was made from (has the old document
+    changed since?) and of what was written (has a writer changed the copy since?)."""
 
-    source: bytes
+    source: str
     written: str
 
 
@@ -688,10 +688,11 @@ def _copies_op(
         commands: Commands
         if is_json:
             commands = [("JSON.SET", target, "$", raw)]
-            copy = _Copied(_fingerprint(raw), _copy_digest(raw))
+            digest = _copy_digest(raw)
+            copy = _Copied(digest, digest)
         else:
             doc = _hash(raw)
-            source = _fingerprint(doc)
+            source = _copy_digest(doc)
             for fname, src, dst in recode:
                 blob = doc.get(fname.encode())
                 if isinstance(blob, bytes) and len(blob) == src.byte_length:
@@ -711,17 +712,12 @@ def _hash(raw: Any) -> dict[Any, Any]:
     return dict(raw.items()) if isinstance(raw, Mapping) else dict(zip(raw[::2], raw[1::2]))
 
 
-def _fingerprint(raw: Any) -> bytes:
-    items = sorted(raw.items()) if isinstance(raw, Mapping) else raw
-    return hashlib.blake2b(repr(items).encode(), digest_size=16).digest()
-
-
 def _as_bytes(value: Any) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
 def _copy_digest(doc: Any) -> str:
-    """What `_IF_COPY_IS` computes on the server for a stored copy: SHA-1 of the JSON text, or,
+    """A document's digest, as `_IF_COPY_IS` computes it on the server: SHA-1 of the JSON text, or,
     for a hash, the XOR of each field's SHA-1 (of ``<len(name)>:<name><value>``), first 16 hex
     digits (the order of HGETALL's fields does not matter)."""
     if not isinstance(doc, Mapping):
@@ -796,7 +792,7 @@ def _catch_up_op(
             if raw
             and (
                 key not in copied
-                or copied[key].source != _fingerprint(raw if is_json else _hash(raw))
+                or copied[key].source != _copy_digest(raw if is_json else _hash(raw))
             )
         ]
         if changed:
