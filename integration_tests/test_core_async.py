@@ -109,6 +109,9 @@ async def test_lifecycle_load_search_delete(aindex: AsyncSearchIndex, names: Any
     threshold = float((np.sort(d)[9] + np.sort(d)[10]) / 2)
     res = await aindex.search(RangeQuery(q, distance_threshold=threshold))
     assert [h.id for h in res.hits] == order[:10]
+    rows = await aindex.search_rows(RangeQuery(q, threshold, return_fields=["n"]), ["n"])
+    assert [(rid, n) for rid, _, n in rows] == [(i, i[1:]) for i in order[:10]]
+    np.testing.assert_allclose([dist for _, dist, _ in rows], np.sort(d)[:10], rtol=1e-5)
     res = await aindex.search(FilterQuery(Num("n") < 5, sort_by="n", limit=50))
     assert [h.id for h in res.hits] == ["r0", "r1", "r2", "r3", "r4"]
 

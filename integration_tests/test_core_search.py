@@ -22,7 +22,7 @@ import redis
 from redisvec.filters import Num, Tag
 from redisvec.index import SearchIndex
 from redisvec.query import CountQuery, FilterQuery, RangeQuery, TextQuery, VectorQuery
-from redisvec.results import distance_to_similarity
+from redisvec.results import Hit, distance_to_similarity
 from redisvec.schema import IndexSchema, NumericField, TagField, TextField, VectorField
 
 DIMS = 8
@@ -194,6 +194,14 @@ def test_flat_queries_equal_numpy(
         assert h.vector is not None
         # JSON numbers are text: RedisJSON may print a float64 1 ulp off
         np.testing.assert_allclose(np.asarray(h.vector, dtype=np.float64), stored[i], rtol=1e-15)
+    # the same KNN as rows (the adapters' reader): ids, distances and values as stored
+    rows = index.search_rows(VectorQuery(q, k=25, return_fields=["color", "n"]), ["n", "color"])
+    assert_ranked(
+        [Hit(rid, "", {}, distance) for rid, distance, _, _ in rows], truth, order[:25], tol
+    )
+    assert [(n, color) for _, _, n, color in rows] == [
+        (str(ids.index(rid)), COLORS[ids.index(rid) % 3]) for rid, *_ in rows
+    ]
     sims = [distance_to_similarity(h.distance or 0.0, metric) for h in res.hits]
     assert all(0.0 <= s <= 1.0 for s in sims)
     assert all(a >= b for a, b in itertools.pairwise(sims))

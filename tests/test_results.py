@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from redisvec.results import distance_to_similarity, parse_search_reply
+from redisvec.results import distance_to_similarity, parse_search_reply, read_rows
 from redisvec.schema import IndexSchema, TagField, TextField, VectorField
 
 HASH = IndexSchema(
@@ -175,3 +175,76 @@ def test_timeout_warning_raises_other_warnings_do_not() -> None:
     with pytest.raises(QueryTimeoutError, match="time limit"):
         parse_search_reply(_as_str(reply), HASH)
     assert parse_search_reply({**reply, b"warning": [b"something else"]}, HASH).total == 0
+
+
+# --- read_rows: the adapters' per-query reader -------------------------------------------------
+
+
+@pytest.mark.parametrize("reply", [KNN_RESP2, KNN_RESP3], ids=["resp2", "resp3"])
+def test_rows_of_a_knn_reply(reply: object) -> None:
+    rows = read_rows(reply, HASH, ["t", "body"])
+    assert rows.total == 2
+    assert rows.rows == [("a", 1.0, "x", None), ("b", 4.0, "y", None)]
+    assert list(rows) == rows.rows and len(rows) == 2
+
+
+def _rows_of_hits(reply: object, schema: IndexSchema, names: list[str]) -> list[tuple[object, ...]]:
+    """What read_rows must give: the hits of parse_search_reply, field by field."""
+    hits = parse_search_reply(reply, schema).hits
+    return [(h.id, h.distance, *(h.fields.get(n) for n in names)) for h in hits]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [KNN_RESP2, KNN_RESP3, TEXT_RESP2, TEXT_RESP3, IDS_RESP2, IDS_RESP3,
+     _as_str(TEXT_RESP2), _as_str(TEXT_RESP3)],
+    ids=["knn2", "knn3", "text2", "text3", "ids2", "ids3", "str-text2", "str-text3"],
+)  # fmt: skip
+def test_rows_are_the_hits_of_any_reply(reply: object) -> None:
+    """Replies the one-pass reader leaves to parse_search_reply (scores, NOCONTENT, str) give
+    the same rows as the ones it reads."""
+    for names in (["t"], ["body", "t"], []):
+        assert read_rows(reply, HASH, names).rows == _rows_of_hits(reply, HASH, names)
+
+
+@pytest.mark.parametrize("reply", [JSON_RESP2, JSON_RESP3], ids=["resp2", "resp3"])
+def test_rows_of_whole_json_documents_come_from_inside_them(reply: object) -> None:
+    assert read_rows(reply, JSON, ["t", "meta"]).rows == [("a", 1.25, "x", {"k": 1})]
+
+
+def test_rows_of_random_replies_equal_the_hits() -> None:
+    """Random replies of both protocols (missing fields, values that are not UTF-8, keys outside
+    the prefix, several prefixes) against the hits parse_search_reply makes of them."""
+    rng = np.random.default_rng(7)
+    values = [b"x", b"", b"\xc3\xa9t\xc3\xa9", b"\xff", b'{"k": [1]}', b"3.5"]
+    one = IndexSchema("p", prefixes=("p:",), fields=(TagField("a"), TagField("b")))
+    for trial in range(300):
+        schema = one if trial % 3 else _schema()
+        hits = []
+        for i in range(int(rng.integers(0, 6))):
+            fields = {name: values[int(rng.integers(len(values)))]
+                      for name in (b"a", b"b", b"c") if rng.random() < 0.7}  # fmt: skip
+            if rng.random() < 0.8:
+                fields[b"__vector_distance"] = str(rng.random()).encode()
+            key = (b"p:", b"p:q", b"other:")[int(rng.integers(3))] + str(i).encode()
+            hits.append((key, fields))
+        reply: object
+        if trial % 2:
+            reply = {b"total_results": len(hits), b"warning": [], b"results": [
+                {b"id": k, b"extra_attributes": f, b"values": []} for k, f in hits]}  # fmt: skip
+        else:
+            reply = [len(hits)] + [
+                x for k, f in hits for x in (k, [y for kv in f.items() for y in kv])
+            ]
+        names = ["a", "c", "b"][: int(rng.integers(0, 4))]
+        assert read_rows(reply, schema, names).rows == _rows_of_hits(reply, schema, names)
+
+
+def test_rows_refuse_the_vector_field_and_raise_on_a_timeout() -> None:
+    from redisvec.errors import QueryTimeoutError
+
+    with pytest.raises(ValueError, match="vector field"):
+        read_rows(KNN_RESP3, HASH, ["t", "v"])
+    reply = {b"total_results": 0, b"results": [], b"warning": [b"Timeout limit was reached"]}
+    with pytest.raises(QueryTimeoutError, match="time limit"):
+        read_rows(reply, HASH, ["t"])

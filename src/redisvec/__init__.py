@@ -37,7 +37,7 @@ from redisvec.hybrid import HybridHit, HybridQuery, HybridResult
 from redisvec.index import AsyncSearchIndex, IndexInfo, SearchIndex
 from redisvec.layout import DocumentLayout, StoredDocument
 from redisvec.query import CountQuery, FilterQuery, RangeQuery, TextQuery, VectorQuery
-from redisvec.results import Hit, SearchResult, distance_to_similarity
+from redisvec.results import Hit, Rows, SearchResult, distance_to_similarity
 from redisvec.schema import (
     GeoField,
     IndexSchema,
@@ -81,6 +81,7 @@ __all__ = [
     "RedisVecError",
     "ReplyTimeoutError",
     "ResultLimitError",
+    "Rows",
     "SchemaError",
     "SchemaMismatchError",
     "SearchIndex",

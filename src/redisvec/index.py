@@ -70,7 +70,7 @@ from redisvec.loading import LoadLedger
 from redisvec.pipelining import AsyncBatchWriter, BatchWriter
 from redisvec.query import CountQuery, FilterQuery, Query, codec_for
 from redisvec.records import PreparedRecord, RecordStream, chunks
-from redisvec.results import SearchResult, decode_hash, parse_search_reply
+from redisvec.results import Rows, SearchResult, decode_hash, parse_search_reply, read_rows
 from redisvec.schema import IndexSchema, check_id_list, shared_key_spaces
 
 __all__ = ["AsyncSearchIndex", "IndexInfo", "SearchIndex"]
@@ -793,15 +793,23 @@ class SearchIndex(_IndexCore[SyncClient]):
         return self.search(CountQuery(filter)).total
 
     def search(self, query: Query) -> SearchResult:
+        return self._parse(query, self._reply(query))
+
+    def search_rows(self, query: Query, names: Sequence[str]) -> Rows:
+        """``query``'s hits as ``(id, distance, value, ...)`` tuples of the fields ``names`` (see
+        `read_rows`): for code that turns each hit into an object of its own."""
+        return read_rows(self._reply(query), self.schema, names)
+
+    def _reply(self, query: Query) -> Any:
         try:
-            return self._parse(query, self._perform(self._search_call(query)))
+            return self._perform(self._search_call(query))
         except redis.ResponseError as exc:
             if not _VECTOR_SIZE_CHANGED.search(str(exc)):
                 raise
             fresh = IndexSchema.from_existing(self.client, self.name, key_separator=self._sep)
             if not self._adopt(fresh):
                 raise
-        return self._parse(query, self._perform(self._search_call(query)))
+        return self._perform(self._search_call(query))
 
     def hybrid_search(self, query: HybridQuery) -> HybridResult:
         """BM25 and vector search fused into one ranking (see `redisvec.hybrid`)."""
@@ -950,8 +958,14 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         return (await self.search(CountQuery(filter))).total
 
     async def search(self, query: Query) -> SearchResult:
+        return self._parse(query, await self._reply(query))
+
+    async def search_rows(self, query: Query, names: Sequence[str]) -> Rows:
+        return read_rows(await self._reply(query), self.schema, names)
+
+    async def _reply(self, query: Query) -> Any:
         try:
-            return self._parse(query, await self._perform(self._search_call(query)))
+            return await self._perform(self._search_call(query))
         except redis.ResponseError as exc:
             if not _VECTOR_SIZE_CHANGED.search(str(exc)):
                 raise
@@ -960,7 +974,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
             )
             if not self._adopt(fresh):
                 raise
-        return self._parse(query, await self._perform(self._search_call(query)))
+        return await self._perform(self._search_call(query))
 
     async def hybrid_search(self, query: HybridQuery) -> HybridResult:
         return await self._run(self._hybrid_op(query))

@@ -308,22 +308,36 @@ class DocumentLayout:
 
     def text_and_metadata(self, fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """The text and the metadata of stored fields (all LangChain reads of a search hit)."""
-        text = fields.get(self.text_field)
         metadata_field = self.metadata_field
         raw = fields.get(metadata_field) if metadata_field else None
-        metadata: Any
-        if raw is not None:
-            metadata = load_json(raw) if isinstance(raw, (str, bytes)) else dict(raw)
-        elif self.foreign or not metadata_field:
+        if raw is None and (self.foreign or not metadata_field):
             skip = self.reserved | {"id"}
             metadata = {
                 k: v
                 for k, v in fields.items()
                 if k not in skip and not isinstance(v, (bytes, np.ndarray))
             }
-        else:
-            metadata = {}
-        return ("" if text is None else text if type(text) is str else str(text)), metadata
+            return _text_of(fields.get(self.text_field)), metadata
+        return self.text_and_metadata_of(fields.get(self.text_field), raw)
+
+    @property
+    def row_fields(self) -> tuple[str, ...] | None:
+        """The fields whose values `text_and_metadata_of` (with the doc-id and node fields)
+        reads, for `SearchIndex.search_rows`; None when this layout needs every field of a hit
+        (another tool's index, or a peer's layout: `text_and_metadata`)."""
+        if type(self) is not DocumentLayout or self.foreign or not self.metadata_field:
+            return None
+        return tuple(n for n in (self.text_field, self.metadata_field, self.doc_id_field,
+                                 self.node_field) if n)  # fmt: skip
+
+    @staticmethod
+    def text_and_metadata_of(text: Any, metadata: Any) -> tuple[str, dict[str, Any]]:
+        """`text_and_metadata` given the values of this layout's own text and metadata fields."""
+        if metadata is None:
+            return _text_of(text), {}
+        if isinstance(metadata, (str, bytes)):
+            return _text_of(text), load_json(metadata)
+        return _text_of(text), dict(metadata)
 
     def from_hit(self, hit: Hit, metric: str) -> StoredDocument:
         # One StoredDocument per hit (it runs for every hit of every query).
@@ -335,6 +349,10 @@ class DocumentLayout:
             distance=distance,
             similarity=None if distance is None else distance_to_similarity(distance, metric),
         )
+
+
+def _text_of(value: Any) -> str:
+    return "" if value is None else value if type(value) is str else str(value)
 
 
 def check_doc_id(doc_id: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redisvec.errors import _TIMEOUT_ADVICE, QueryTimeoutError
-from redisvec.memo import ReplyPlanKey
+from redisvec.memo import ReplyPlanKey, memo_put
 from redisvec.query import DISTANCE_ALIAS, codec_for
 
 if TYPE_CHECKING:
@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Hit",
+    "Rows",
     "SearchResult",
     "distance_to_similarity",
     "parse_search_reply",
+    "read_rows",
     "similarity_function",
 ]
 
@@ -109,12 +111,27 @@ _TOTAL = (b"total_results", "total_results")
 _WARNING = (b"warning", "warning")
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A page of hits as plain tuples, ``(id, distance, value, ...)`` with the values of the
+    fields asked for in their order (`read_rows`), and the total number of matches."""
+
+    total: int
+    rows: list[tuple[Any, ...]]
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 class _Plan:
     """What parsing needs from a schema, worked out once per schema rather than once per reply:
     the key prefix(es) to strip, the vector field's name, the storage, and the decoded field names
     of earlier replies (a dict lookup is cheaper than decoding the same name for every hit)."""
 
-    __slots__ = ("is_json", "names", "prefix", "prefixes", "vector", "vector_names")
+    __slots__ = ("is_json", "names", "prefix", "prefixes", "row_readers", "vector", "vector_names")
 
     def __init__(self, schema: IndexSchema) -> None:
         # `IndexSchema.id_from_key`'s prefixes: non-empty, longest first
@@ -125,6 +142,7 @@ class _Plan:
         name = self.vector.name if self.vector is not None else ""
         self.vector_names = (name.encode(), name)
         self.names: dict[bytes, str] = {}  # field names as the replies send them -> decoded
+        self.row_readers: dict[tuple[str, ...], _RowReader] = {}  # `read_rows`' loops
 
 
 def _plan(schema: IndexSchema) -> _Plan:
@@ -238,6 +256,102 @@ def parse_search_reply(
             )
         )
     return SearchResult(total, hits)
+
+
+def read_rows(reply: Any, schema: IndexSchema, names: Sequence[str]) -> Rows:
+    """The hits of an ``FT.SEARCH`` reply as ``(id, distance, value, ...)`` tuples: the values of
+    ``names`` in that order, decoded like `parse_search_reply`'s fields (None where a hit has no
+    such field; the distance is None without a vector clause).
+
+    For callers that turn every hit into objects of their own (the adapters' Documents and
+    nodes): the common reply (RESP3 or RESP2 from a bytes client, UTF-8 values, one key prefix)
+    is read in one pass without a `Hit` and a dict of every field per hit; any other reply goes
+    through `parse_search_reply`, so the rows are the same either way. ``names`` must not hold a
+    vector field (its bytes are not text: ask `parse_search_reply` with ``decode_vector``)."""
+    plan = _plan(schema)
+    key = tuple(names)
+    reader = plan.row_readers.get(key)
+    if reader is None:
+        if "$" in key or {vf.name for vf in schema.vector_fields} & set(key):
+            raise ValueError(
+                f"read_rows reads text fields; {names!r} holds the vector field or '$' "
+                "(use parse_search_reply for those)"
+            )
+        reader = memo_put(plan.row_readers, key, _row_reader(len(key)), bound=64)
+    if plan.prefix is not None:
+        hits = _bytes_hits(reply, plan.is_json)
+        if hits is not None:
+            try:
+                rows = reader(hits[1], plan.prefix, [n.encode() for n in key])
+            except (AttributeError, UnicodeDecodeError, ValueError):
+                pass  # values that are not UTF-8 text: the general path keeps them as bytes
+            else:
+                return Rows(hits[0], rows)
+    result = parse_search_reply(reply, schema)
+    return Rows(
+        result.total,
+        [(hit.id, hit.distance, *map(hit.fields.get, key)) for hit in result.hits],
+    )
+
+
+def _bytes_hits(reply: Any, is_json: bool) -> tuple[int, list[tuple[Any, Any]]] | None:
+    """The total and each hit's ``(key, {field: value})`` of a reply from a bytes client, or None
+    for any other (a str reply, a RESP3 warning, NOCONTENT, WITHSCORES, whole JSON documents)."""
+    try:
+        if isinstance(reply, dict):
+            if reply.get(b"warning") or b"results" not in reply:
+                return None
+            total = int(reply.get(b"total_results") or 0)
+            hits = [(item[b"id"], item[b"extra_attributes"]) for item in reply[b"results"]]
+        else:  # RESP2: total, key, [field, value, ...], key, ...
+            total = int(reply[0])
+            hits = []
+            for i in range(1, len(reply), 2):
+                if type(reply[i + 1]) is not list:
+                    return None
+                flat = iter(reply[i + 1])
+                hits.append((reply[i], dict(zip(flat, flat))))
+    except (KeyError, TypeError, IndexError, ValueError):
+        return None
+    if is_json and any(b"$" in fields for _, fields in hits):
+        return None  # whole documents: their fields are inside
+    return total, hits
+
+
+#: `read_rows`' loop for ``n`` fields, written out once per ``n`` (a comprehension per hit, or a
+#: loop over the names, costs more than the rest of the row): ``reader(hits, prefix, names)``.
+_READER = """
+def read(hits, prefix, names):
+    cut = len(prefix)
+    {unpack}
+    rows = []
+    append = rows.append
+    for raw_key, fields in hits:
+        key = raw_key.decode()
+        distance = fields.get({distance!r})
+        {gets}
+        append((
+            key[cut:] if key.startswith(prefix) else key,
+            None if distance is None else float(distance),
+            {values}
+        ))
+    return rows
+"""
+
+
+_RowReader = Callable[[list[tuple[Any, Any]], str, list[bytes]], list[tuple[Any, ...]]]
+
+
+def _row_reader(n: int) -> _RowReader:
+    source = _READER.format(
+        unpack=f"({''.join(f'n{i}, ' for i in range(n))}) = names" if n else "",
+        distance=DISTANCE_ALIAS.encode(),
+        gets="; ".join(f"v{i} = fields.get(n{i})" for i in range(n)) or "pass",
+        values="".join(f"None if v{i} is None else v{i}.decode(), " for i in range(n)),
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<redisvec read_rows, {n} fields>", "exec"), namespace)
+    return namespace["read"]  # type: ignore[no-any-return]
 
 
 def _fields(raw: dict[Any, Any], names: dict[bytes, str]) -> dict[str, Any]:

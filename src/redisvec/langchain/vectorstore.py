@@ -39,15 +39,15 @@ from redisvec.connection import AsyncClient, ConnectionConfig, SyncClient, clien
 from redisvec.errors import IndexNotFoundError
 from redisvec.filters import FilterExpression, value_key
 from redisvec.hybrid import HybridQuery, HybridResult
-from redisvec.index import SearchIndex
+from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.langchain.filters import from_dict
-from redisvec.layout import DocumentLayout, metadata_fields
+from redisvec.layout import DocumentLayout, load_json, metadata_fields
 from redisvec.managed import ManagedIndex
 from redisvec.memo import LangChainFilterKey, memo_put
 from redisvec.mmr import mmr_rerank
 from redisvec.peers import named_schema, switch_aliases
-from redisvec.query import RangeQuery, VectorQuery
-from redisvec.results import SearchResult, distance_to_similarity
+from redisvec.query import Query, RangeQuery, VectorQuery
+from redisvec.results import Rows, SearchResult, distance_to_similarity
 from redisvec.schema import Field, IndexSchema, check_id_list
 
 __all__ = ["RedisVectorStore", "RedisVectorStoreRetriever"]
@@ -579,10 +579,11 @@ class RedisVectorStore(VectorStore):
         *,
         return_vector: bool = False,
     ) -> VectorQuery | RangeQuery:
+        layout = self._managed.layout
         common: dict[str, Any] = {
             "filter": self._filter(flt),
-            "vector_field": self._managed.layout.vector_field,
-            "return_fields": self._managed.layout.return_fields,
+            "vector_field": layout.vector_field,
+            "return_fields": _read_fields(layout) or layout.return_fields,
             "return_vector": return_vector,
         }
         if distance_threshold is None:
@@ -608,6 +609,37 @@ class RedisVectorStore(VectorStore):
             scored.append((_document(hit.id, text, metadata), hit.distance or 0.0))
         return scored
 
+    @staticmethod
+    def _scored_rows(rows: Rows, layout: DocumentLayout) -> list[tuple[Document, float]]:
+        # `_scored` of `SearchIndex.search_rows`' rows: the text and metadata are the first two
+        # of `DocumentLayout.row_fields`.
+        read, build = layout.text_and_metadata_of, _build_document
+        scored = []
+        for row in rows.rows:
+            text, metadata = row[2], row[3]
+            if type(text) is str and type(metadata) is str:  # the common case, read inline
+                metadata = load_json(metadata)
+                if type(metadata) is dict:
+                    scored.append((build(row[0], text, metadata), row[1] or 0.0))
+                    continue
+            text, metadata = read(text, row[3])
+            scored.append((_document(row[0], text, metadata), row[1] or 0.0))
+        return scored
+
+    def _search(self, index: SearchIndex, query: Query) -> list[tuple[Document, float]]:
+        layout = self._managed.layout
+        names = _read_fields(layout)
+        if names is None:
+            return self._scored(index.search(query))
+        return self._scored_rows(index.search_rows(query, names), layout)
+
+    async def _asearch(self, index: AsyncSearchIndex, query: Query) -> list[tuple[Document, float]]:
+        layout = self._managed.layout
+        names = _read_fields(layout)
+        if names is None:
+            return self._scored(await index.search(query))
+        return self._scored_rows(await index.search_rows(query, names), layout)
+
     def similarity_search_with_score_by_vector(
         self,
         embedding: Sequence[float],
@@ -632,7 +664,7 @@ class RedisVectorStore(VectorStore):
         if index is None:
             return []
         query = self._query(embedding, k, filter, distance_threshold, ef_runtime, epsilon)
-        return self._scored(index.search(query))
+        return self._search(index, query)
 
     async def asimilarity_search_with_score_by_vector(
         self,
@@ -650,7 +682,7 @@ class RedisVectorStore(VectorStore):
         if index is None:
             return []
         query = self._query(embedding, k, filter, distance_threshold, ef_runtime, epsilon)
-        return self._scored(await index.search(query))
+        return await self._asearch(index, query)
 
     def similarity_search_with_score(  # type: ignore[override]
         self, query: str, k: int = 4, filter: Filter = None, **kwargs: Any
@@ -892,6 +924,14 @@ class RedisVectorStoreRetriever(VectorStoreRetriever):
             store: RedisVectorStore = self.vectorstore  # type: ignore[assignment]
             return await store.ahybrid_search(query, **(self.search_kwargs | kwargs))
         return await super()._aget_relevant_documents(query, run_manager=run_manager, **kwargs)
+
+
+def _read_fields(layout: DocumentLayout) -> tuple[str, ...] | None:
+    """What a LangChain search returns and reads of a hit of ``layout``: its text and metadata
+    (`DocumentLayout.row_fields`' first two; a Document has no place for the rest), or None: every
+    field the layout returns, read through `DocumentLayout.text_and_metadata`."""
+    names = layout.row_fields
+    return None if names is None else names[:2]
 
 
 def _document(id: str, text: str, metadata: Any) -> Document:

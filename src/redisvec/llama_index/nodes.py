@@ -32,7 +32,7 @@ from redisvec._pydantic import assemble, same_model
 from redisvec.layout import StoredDocument, load_json
 from redisvec.memo import NodeTemplateKey, memo_put, shared
 
-__all__ = ["node_of", "node_parts", "to_node"]
+__all__ = ["NodeReader", "node_of", "node_parts", "to_node"]
 
 _CLASSES: dict[str, type[BaseNode]] = {
     cls.class_name(): cls for cls in (TextNode, IndexNode, ImageNode, Node, Document, ImageDocument)
@@ -73,22 +73,70 @@ def node_of(
 ) -> BaseNode:
     """The node of a stored record from its parts (`to_node` without the `StoredDocument`, for
     search hits). ``metadata`` becomes the node's own: pass a dict nothing else holds."""
+    return _node_and_template(id, text, metadata, doc_id, node_json, embedding)[0]
+
+
+class NodeReader:
+    """`node_of` for the hits of one result, which are mostly nodes of one shape: it remembers
+    the template of the last hit, and a hit whose node JSON is that template's with its own id
+    is a copy of it, found without hashing its JSON (`_template_key`'s match, checked by the
+    JSON's length and both ends)."""
+
+    __slots__ = ("tail", "template")
+
+    def __init__(self) -> None:
+        self.tail = ""
+        self.template: _Template | None = None
+
+    def __call__(
+        self,
+        id: str,
+        text: str,
+        metadata: dict[str, Any],
+        doc_id: str | None,
+        node_json: str | None,
+    ) -> BaseNode:
+        template, tail = self.template, self.tail
+        if (
+            template is not None
+            and node_json is not None
+            and len(node_json) == len(id) + 10 + len(tail)
+            and node_json.endswith(tail)
+            and node_json.startswith(f'{{"id_":"{id}",')
+        ):
+            return template.make(id, text, metadata, None)
+        node, key, template = _node_and_template(id, text, metadata, doc_id, node_json, None)
+        if template is not None and key is not None:
+            self.tail, self.template = key.node_json, template
+        return node
+
+
+def _node_and_template(
+    id: str,
+    text: str,
+    metadata: dict[str, Any],
+    doc_id: str | None,
+    node_json: str | None,
+    embedding: list[float] | None,
+) -> tuple[BaseNode, NodeTemplateKey | None, _Template | None]:
+    """`node_of`, and the template it was copied from, under its key (None: validated)."""
     if not node_json:
         relationships = {}
         if doc_id:
             relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc_id)
-        return TextNode(
+        plain = TextNode(
             id_=id,
             text=text,
             metadata=metadata,
             relationships=relationships,
             embedding=embedding,
         )
+        return plain, None, None
     key = _template_key(node_json, id)
     templates = shared(NodeTemplateKey)
     known: _Template | None = templates.get(key) if key is not None else None
     if known is not None:
-        return known.make(id, text, metadata, embedding)
+        return known.make(id, text, metadata, embedding), key, known
     data = load_json(node_json)
     cls = _CLASSES.get(str(data.pop("class_name", "")), TextNode)
     empties = _template_of(cls, data) if key is not None else None
@@ -102,10 +150,10 @@ def node_of(
         data["text"] = text
     node = cls.model_validate(data)
     if empties is None or key is None or not _COPIES_MATCH:
-        return node
+        return node, None, None
     template = _Template(node, empties)
     memo_put(templates, key, template, bound=256)
-    return template.make(id, text, metadata, embedding)
+    return template.make(id, text, metadata, embedding), key, template
 
 
 # -- templates: nodes that differ only in id, text, metadata and embedding -------------------------

@@ -38,14 +38,20 @@ from redisvec.connection import AsyncClient, ConnectionConfig, Connections, Sync
 from redisvec.filters import FilterExpression, Tag
 from redisvec.hybrid import HybridQuery
 from redisvec.index import AsyncSearchIndex, SearchIndex
-from redisvec.layout import DocumentLayout, StoredDocument, check_doc_id, metadata_fields
+from redisvec.layout import (
+    DocumentLayout,
+    StoredDocument,
+    check_doc_id,
+    load_json,
+    metadata_fields,
+)
 from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
-from redisvec.llama_index.nodes import node_of, node_parts, to_node
+from redisvec.llama_index.nodes import NodeReader, node_of, node_parts, to_node
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_rerank
 from redisvec.peers import named_schema, switch_aliases
 from redisvec.query import Query, RangeQuery, TextQuery, VectorQuery, positive_int
-from redisvec.results import SearchResult, similarity_function
+from redisvec.results import Rows, SearchResult, similarity_function
 from redisvec.schema import Field, IndexSchema, check_id_list
 
 __all__ = ["RedisVectorStore"]
@@ -755,6 +761,9 @@ class RedisVectorStore(BasePydanticVectorStore):
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         if plan.hybrid is not None:
             return self._finish(plan, [index.hybrid_search(plan.hybrid)])
+        names = plan.layout.row_fields if plan.mode == Mode.DEFAULT else None
+        if names is not None:
+            return _nearest_rows(plan, index.search_rows(plan.queries[0], names), names)
         return self._finish(plan, [index.search(q) for q in plan.queries])
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
@@ -768,7 +777,46 @@ class RedisVectorStore(BasePydanticVectorStore):
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         if plan.hybrid is not None:
             return self._finish(plan, [await index.hybrid_search(plan.hybrid)])
+        names = plan.layout.row_fields if plan.mode == Mode.DEFAULT else None
+        if names is not None:
+            return _nearest_rows(plan, await index.search_rows(plan.queries[0], names), names)
         return self._finish(plan, [await index.search(q) for q in plan.queries])
+
+
+def _nearest_rows(plan: _Plan, rows: Rows, names: Sequence[str]) -> VectorStoreQueryResult:
+    """`_nearest` of `SearchIndex.search_rows`' rows of ``names`` (`DocumentLayout.row_fields`:
+    the text and the metadata, then the document id and the node JSON where the layout has
+    them)."""
+    layout = plan.layout
+    read = layout.text_and_metadata_of
+    similarity = similarity_function(plan.metric)
+    at = {name: i for i, name in enumerate(names, start=2)}
+    doc_at = at.get(layout.doc_id_field or "")
+    node_at = at.get(layout.node_field or "")
+    read_node = NodeReader()
+    nodes: list[BaseNode] = []
+    similarities: list[float] = []
+    ids: list[str] = []
+    for row in rows.rows:
+        id_, distance, text, metadata = row[0], row[1], row[2], row[3]
+        if type(text) is str and type(metadata) is str:  # the common case, read inline
+            metadata = load_json(metadata)
+        else:
+            text, metadata = read(text, metadata)
+        doc_id = row[doc_at] if doc_at else None
+        node = row[node_at] if node_at else None
+        nodes.append(
+            read_node(
+                id_,
+                text,
+                metadata if type(metadata) is dict else dict(metadata),
+                None if doc_id is None else str(doc_id),
+                None if node is None else str(node),
+            )
+        )
+        similarities.append(0.0 if distance is None else similarity(distance))
+        ids.append(id_)
+    return VectorStoreQueryResult(nodes=nodes, similarities=similarities, ids=ids)
 
 
 def _embeddings(nodes: Sequence[BaseNode]) -> list[Any]:
