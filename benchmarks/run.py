@@ -72,6 +72,13 @@ class VariantSpec:
 
 VARIANTS = [
     VariantSpec("raw", "raw redis-py", "raw.py", "raw"),
+    # raw redis-py fed the frameworks' inputs, building their objects: an adapter's own floor
+    VariantSpec(
+        "raw-langchain", "raw redis-py + LangChain objects", "raw_frameworks.py", "redisvec"
+    ),
+    VariantSpec(
+        "raw-llama-index", "raw redis-py + LlamaIndex objects", "raw_frameworks.py", "redisvec"
+    ),
     VariantSpec(
         "langchain-redis", "langchain-redis", "langchain_redis_official.py", "langchain-redis",
         official=True,

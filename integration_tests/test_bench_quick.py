@@ -16,7 +16,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VARIANTS = ("raw", "redisvec-core", "redisvec-langchain", "redisvec-llama-index")
+VARIANTS = (
+    "raw", "raw-langchain", "raw-llama-index",
+    "redisvec-core", "redisvec-langchain", "redisvec-llama-index",
+)  # fmt: skip
 CASES = {"384/FLAT", "384/HNSW", "1536/FLAT", "1536/HNSW"}
 
 
@@ -37,11 +40,12 @@ def test_quick_benchmark_runs_and_its_results_are_correct(tmp_path: Path) -> Non
     assert elapsed < 180, f"--quick took {elapsed:.0f} s; it must stay well under 3 minutes"
 
     report = (tmp_path / "RESULTS.md").read_text()
-    assert "## Targets (issue 7)" in report and "Quick mode" in report
+    assert "## Targets (issues 7 and 18)" in report and "Quick mode" in report
     data = json.loads((tmp_path / "results.json").read_text())
     results = data["results"]
     assert not data["meta"]["errors"]
-    # raw and the core always run; the adapters too when their frameworks are installed here
+    # raw and the core always run; the adapters and their raw floors too when their frameworks
+    # are installed here
     measured = {r["key"] for r in results}
     assert {"raw", "redisvec-core"} <= measured
     assert measured <= set(VARIANTS)

@@ -40,10 +40,7 @@ class Raw(Variant):
 
     def ingest(self, start: int, stop: int) -> None:
         d = self.data
-        # one numpy conversion for the whole batch, then each row's bytes (faster than slicing
-        # one tobytes() blob, which copies every vector twice)
-        rows = d.vectors[start:stop].astype(self.np_dtype, copy=False)
-        blobs = [row.tobytes() for row in rows]
+        blobs = self._blobs(start, stop)
         with_vector = self.dtype != "none"
         prefix = self.prefix
         for first in range(start, stop, BATCH):
@@ -58,8 +55,17 @@ class Raw(Variant):
                 pipe.execute_command(*args)
             pipe.execute()
 
+    def _blobs(self, start: int, stop: int) -> list[bytes]:
+        # one numpy conversion for the whole batch, then each row's bytes (faster than slicing
+        # one tobytes() blob, which copies every vector twice)
+        rows = self.data.vectors[start:stop].astype(self.np_dtype, copy=False)
+        return [row.tobytes() for row in rows]
+
+    def _query_bytes(self, qi: int) -> bytes:
+        return self.data.queries[qi].astype(self.np_dtype, copy=False).tobytes()
+
     def _args(self, qi: int, query: str, extra: list[Any]) -> list[Any]:
-        vector = self.data.queries[qi].astype(self.np_dtype, copy=False).tobytes()
+        vector = self._query_bytes(qi)
         return [
             "FT.SEARCH", self.index_name, query,
             "PARAMS", 2 + len(extra), "v", vector, *extra,
@@ -75,20 +81,23 @@ class Raw(Variant):
         return self._args(qi, where + knn, [])
 
     def knn(self, qi: int, filtered: bool) -> Any:
-        return _parse(self.r.execute_command(*self._knn_args(qi, filtered)))
+        return self._result(self.r.execute_command(*self._knn_args(qi, filtered)))
 
     def range(self, qi: int, radius: float) -> Any:
         query = "@embedding:[VECTOR_RANGE $r $v]=>{$YIELD_DISTANCE_AS: dist}"
-        return _parse(self.r.execute_command(*self._args(qi, query, ["r", radius])))
+        return self._result(self.r.execute_command(*self._args(qi, query, ["r", radius])))
 
     async def aopen(self) -> None:
         self.ar = aredis.Redis.from_url(self.url)
 
     async def aknn(self, qi: int) -> Any:
-        return _parse(await self.ar.execute_command(*self._knn_args(qi, False)))
+        return self._result(await self.ar.execute_command(*self._knn_args(qi, False)))
 
     async def aclose(self) -> None:
         await self.ar.aclose()
+
+    def _result(self, reply: Any) -> Any:
+        return _parse(reply)
 
     def texts_of(self, result: Any) -> list[str]:
         return [hit["text"] for hit in result]
