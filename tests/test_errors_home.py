@@ -86,6 +86,13 @@ def test_server_errors_translate_by_their_text() -> None:
         ("FT.SEARCH", "kb", "*", "LIMIT", 0, 20000, "DIALECT", 2),
     )
     assert isinstance(limit, ResultLimitError) and "20000" in str(limit) and "10000" in str(limit)
+    # a KNN query's command is sent as bytes (VectorQuery.wire_args); a vector could spell LIMIT
+    wire = (b"kb", b"*=>[KNN 20000 @v $vector]", b"PARAMS", b"2", b"vector", b"LIMIT",
+            b"LIMIT", b"0", b"20000", b"DIALECT", b"2")  # fmt: skip
+    limit = translate_server_error(
+        redis.ResponseError("LIMIT exceeds maximum of 10000"), "kb", wire
+    )
+    assert "asks for 20000 results" in str(limit)
     # A query that timed out before it had partial results (or under ON_TIMEOUT FAIL): an error
     # reply, the same event as RESP3's timeout warning.
     timeout = translate_server_error(redis.ResponseError("Timeout limit was reached"), "kb")

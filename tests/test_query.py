@@ -218,3 +218,23 @@ def test_a_filter_is_checked_and_rendered_per_schema() -> None:
         assert FilterQuery(filter=red).to_args(tags)[1] == "@color:{red}"
         with pytest.raises(FilterError, match="'color' is a numeric field"):
             VectorQuery(V, filter=red).to_args(numeric)
+
+
+def test_wire_args_are_the_bytes_redis_py_sends_for_to_args() -> None:
+    """What a KNN query sends (already encoded, so redis-py skips encoding it) is byte for byte
+    what redis-py would make of `to_args`, for every option of the template and around it."""
+    from redis.connection import Connection
+
+    pack = Connection().pack_command
+    s = schema("json")
+    queries = [
+        VectorQuery(V, k=25, return_fields=["color", "body", "extra.path"]),
+        VectorQuery(np.array(V), k=3, filter=(Tag("color") == "é") & (Num("n") > 2.5),
+                    ef_runtime=40, return_vector=True),
+        VectorQuery(V, ids=["a", "b é"], filter="@n:[1 2]"),
+    ]  # fmt: skip
+    for q in queries:
+        for _ in range(2):  # the template's first use and a cached one
+            wire = q.wire_args(s)
+            assert all(type(a) is bytes for a in wire)
+            assert pack("FT.SEARCH", *wire) == pack("FT.SEARCH", *q.to_args(s))

@@ -216,6 +216,16 @@ _TIMEOUT_ADVICE = (
 )
 
 
+def _limit_asked(args: Sequence[Any]) -> Any:
+    """The count of the command's ``LIMIT offset count`` (the last one: a vector's bytes, earlier
+    in the command, could spell it), as str or bytes; "more" without one."""
+    for i in range(len(args) - 3, -1, -1):
+        if args[i] in ("LIMIT", b"LIMIT"):
+            count = args[i + 2]
+            return count.decode() if isinstance(count, bytes) else count
+    return "more"
+
+
 def translate_server_error(
     exc: redis.exceptions.ResponseError, index: str, args: Sequence[Any] = ()
 ) -> Exception:
@@ -224,7 +234,7 @@ def translate_server_error(
     text = str(exc)
     limit = _LIMIT_EXCEEDED.search(text)
     if limit is not None:
-        asked = args[list(args).index("LIMIT") + 2] if "LIMIT" in args[:-2] else "more"
+        asked = _limit_asked(args)
         return ResultLimitError(
             f"index {index!r}: the query asks for {asked} results (its k or limit; fetch_k for "
             f"MMR), but the server returns at most {limit.group(1)} per query (its MAXSEARCHRESULTS; "

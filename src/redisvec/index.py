@@ -68,7 +68,7 @@ from redisvec.hybrid import (
 )
 from redisvec.loading import LoadLedger
 from redisvec.pipelining import AsyncBatchWriter, BatchWriter
-from redisvec.query import CountQuery, FilterQuery, Query, codec_for
+from redisvec.query import CountQuery, FilterQuery, Query, VectorQuery, codec_for
 from redisvec.records import PreparedRecord, RecordStream, chunks
 from redisvec.results import Rows, SearchResult, decode_hash, parse_search_reply, read_rows
 from redisvec.schema import IndexSchema, check_id_list, shared_key_spaces
@@ -594,6 +594,8 @@ class _IndexCore(Generic[ClientT]):
 
     def _search_call(self, query: Query) -> _Call:
         # One command, no operation generator to drive: search is the hot path.
+        if type(query) is VectorQuery:
+            return _Call(("FT.SEARCH", *query.wire_args(self.schema)))
         return _Call(("FT.SEARCH", *query.to_args(self.schema)))
 
 
