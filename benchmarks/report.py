@@ -96,64 +96,56 @@ def _verdict(ok: bool) -> str:
 # workload on the 2-core benchmark machine. Kept with the report so every RESULTS.md carries it.
 NOTES = """## What bounds the misses (profiled)
 
-Third round. Since the second: the core's `load` streams its batches (`redisvec.pipelining`:
-batch N+1 is built and sent before batch N's replies are read, so client and server work at the
-same time; a batch is packed by hiredis directly); query arguments, reply parsing, filter
-rendering and the query vector's check are done once per schema or on the bytes already made;
-the adapters lost most of their per-document and per-hit Python work. Each change was measured
-before and after, interleaved, on the embedded server (cProfile / timeit / A-B scripts); the
-figures quoted below are from those measurements; ratio ranges span this run and the one before
-it (96f9070, same code paths): cases near a threshold pass in one run and miss in the other. On
-this shared machine most ratios move by up to ~3% between runs, ingestion against the peers by up
-to ~10% (LangChain adapter vs langchain-redis on 1536/FLAT: 1.43x, then 1.29x).
+Fourth round (issue 18). Since the third: the adapters read their hits as rows
+(`SearchIndex.search_rows`: one pass over the reply, no `Hit` and no dict of every field per
+hit); the LangChain adapter asks the server only for what a `Document` holds (text, metadata);
+the LlamaIndex adapter copies the last hit's node template without hashing each node's JSON;
+a KNN query's command reaches redis-py already encoded (`VectorQuery.wire_args`: redis-py's
+per-argument encoding was 4.6 us of a 13 us pack). Client CPU per 384-d KNN query with the
+server's reply replayed (`benchmarks/profile_knn.py --adapters`): raw 23 us, core 28, LangChain
+41 (was 50), LlamaIndex 64 (was 74); end to end (the thread's CPU clock) raw 126 us, core 138,
+LangChain 152, LlamaIndex 199. New in this report: each adapter's own floor, raw redis-py fed its
+framework's inputs and building its framework's objects (see Workload). On this shared machine
+most ratios move by up to ~3-5% between runs; a 1.2 ms FLAT query by more. Ranges below span
+this run and the one before it (the same code but for the query vector's all-zero check).
 
-- **Core ingestion:** 0.98-1.05x raw's pipelines on every case (it was 0.92-0.94x on FLAT).
-  Against the official integrations it passes on FLAT and misses on HNSW (~1.1x): there the
-  server's graph insertion (~0.2-0.4 ms per document) bounds every client, and raw redis-py
-  itself is only 1.11-1.13x langchain-redis in this run. Streaming hides the client's work
-  behind the server's; it cannot make the server insert faster.
-- **Adapter ingestion vs raw (0.70-0.97x):** both frameworks hand embeddings over as Python
-  lists. Packing them (`struct`, 2.1 ms per 1,000 384-d vectors, ~12 ms at 1536-d; numpy took
-  5.7 ms) is also their validation, and the core validates a whole load before it sends anything
-  (nothing is written when any record is invalid), so that work cannot overlap with the server's;
-  raw is handed a numpy matrix. Per document there is also the record itself, the metadata JSON
-  and, for LlamaIndex, the node JSON that makes nodes round-trip exactly. Client-side
-  preparation per 1,000 384-d documents: LangChain 4.2 ms (was 11.4), LlamaIndex 8.9 ms (was
-  21.3). Against langchain-redis, which pays the same list conversion, the LangChain adapter is
-  at 1.29-1.43x on FLAT; on HNSW the server bounds the adapters as it bounds the core.
-- **Core query p50 (1.02-1.11x raw; was 1.05-1.19x):** the core's client CPU per k=10 query is
-  ~15 us above raw's unfiltered and ~19 us filtered (was 36-45 and 58): a frozen `VectorQuery`
-  (~3 us), the query vector's type, shape and finiteness check (~3 us over `tobytes()`), the
-  cached arguments (~2 us), typed `Hit`s (~3 us over raw's plain dicts), `_perform`'s error
-  translation (~1-2 us). That is 1.05x of a 0.3 ms query; the rest of the gap, and the case to
-  case spread (+-3% between runs), is noise around it.
-- **The default install, and the floor (profiled: `benchmarks/profile_knn.py`, 384/HNSW, 3,000
-  documents, interleaved, medians).** hiredis is a dependency of redisvec since this run: without
-  it redis-py parses replies in Python and a KNN query takes ~1.8x as long (raw 192 -> 357 us,
-  core 226 -> 394 us), so every figure here is what `pip install redisvec[...]` gives. Every
-  Python client sits at 1.5-2.1x its physical floor (the server's own time plus one loopback
-  round trip), raw redis-py included, and most of that distance is redis-py's, not ours. Of a
-  core KNN query: server ~80 us; the same bytes sent and the whole reply received on a plain
-  socket ~86 us (the server's time included); building the arguments 4 us; redis-py packing
-  them 14 us; hiredis parsing the reply 19 us; building the `Hit`s 22 us (raw's plain dicts:
-  8 us). That leaves ~70 us of redis-py's `execute_command` above a plain socket plus packing and
-  parsing, which cProfile puts in the `sendall` of its connection, not in Python functions; raw
-  pays it as the core does. The core's remaining ~15-35 us over raw (1.03-1.18x across runs on
-  384/HNSW) is its typed query and hits (`to_args`, `parse_search_reply`), `_perform`'s error
-  translation, and noise: src/ was not changed in this round.
-- **Adapter query p50 (LangChain 1.06-1.24x raw, LlamaIndex 1.17-1.69x):** client CPU per query
-  with the reply replayed: raw 12 us, LangChain 34 us (was 71), LlamaIndex 75 us (was 151). What
-  is left is the frameworks' objects: a LangChain `Document` per hit (~2 us) and a LlamaIndex
-  `TextNode` rebuilt from its stored JSON per hit (~4.4 us). Both adapters answer in 0.2-0.9x
-  the time of their official integrations.
-- **Async (16 concurrent vs sequential):** the server runs queries on its main thread (search
-  2.10.5 here has no worker-thread option: `WORKERS`, `WORKER_THREADS` and `MT_MODE` are refused
-  at module load), so concurrency can only overlap the client's CPU with the server's, on 2
-  cores. Where the server's brute-force scan dominates (FLAT) raw itself gets 1.2-1.7x:
-  server-bound. On HNSW the core and the LangChain adapter pass; the LlamaIndex adapter spends
-  more Python time per query (one core, the GIL) and is at 1.9-2.2x.
-- **float16 memory on 384/HNSW (0.56x; raw 0.55x):** the HNSW graph (neighbour lists,
-  per-node metadata) does not shrink with the datatype. Server-side.
+- **Adapter KNN p50 vs raw (LangChain 1.08-1.15x, LlamaIndex 1.08-1.38x): bound by the
+  frameworks' objects.** Raw redis-py itself, once it takes the framework's query vector (a list
+  of floats) and builds the framework's objects from its hits, is at 1.11-1.19x raw with
+  LangChain `Document`s and 1.17-1.26x with LlamaIndex `TextNode`s on every case but 1536/FLAT
+  (1.04-1.12x there, where the server's 1 ms dominates): above the 1.10x target before any
+  adapter work. Against that floor the LangChain adapter is 0.94-1.11x (it builds
+  Documents without re-validating values the reply already typed) and the LlamaIndex adapter
+  1.00-1.10x: it returns nodes exactly as stored (relationships, templates, character offsets),
+  so each hit carries its node JSON (~300 bytes for a plain TextNode), which the floor's bare
+  TextNodes skip. Frameworks' objects alone, for 10 hits: 10 validated `TextNode`s 24 us, 10
+  validated `Document`s 22 us; raw's plain dicts 8 us.
+- **Adapter ingestion vs raw (LangChain 0.88-1.13x, LlamaIndex 0.93-1.04x):** the frameworks
+  hand embeddings over as Python lists; packing them (`struct`, ~9 us per 1536-d vector, the
+  fastest way measured: numpy and array take 20-24 us) is work raw's numpy matrix does not need.
+  Against raw redis-py fed the same lists the adapters are at 0.95-1.22x: what is left is the
+  framework's input, not the adapter. The one case under 0.90x in either run (LangChain,
+  1536/FLAT, 0.88x, then 0.93x) is at 1.13x its framework floor.
+- **Core KNN p50 (1.02-1.09x raw):** ~12 us of client CPU per query above raw's (end to end,
+  profiled): a frozen, validated `VectorQuery` (1.2 us to build), its cached arguments (3.5 us),
+  the query vector's shape, finiteness and all-zero checks (1.5 us over `tobytes()`), and typed
+  `Hit`s (~2 us over raw's plain dicts when warm; the rest of the difference is the longer code
+  path running with cold caches right after the network wait). On 384/HNSW that is 1.05-1.07x
+  of a 0.25 ms query. 1536/FLAT (1.09x in both runs): an A/B of raw and the core alone on that
+  corpus gave +31 us and +97 us of wall time per 1.1 ms query for +26 us of client CPU; the
+  6 KB query vector's checks are ~2 us warm; not explained further in this round.
+- **Ingestion vs the official integrations on HNSW (1.09-1.21x, target 1.3x):** the server's
+  graph insertion (~0.2-0.4 ms per document) bounds every client there; raw redis-py itself is
+  about as far from langchain-redis. On FLAT every redisvec client passes (1.40-1.94x).
+- **Async (16 concurrent vs sequential) on 1536/FLAT (1.32-1.42x):** the server runs queries on
+  its main thread (search here has no worker-thread option), and a 1536-d brute-force scan is
+  most of a query: raw redis-py gets the same 1.32x. Server-bound.
+- **float16 memory on 384/HNSW (0.56x, as raw redis-py's):** the HNSW graph (neighbour lists, per-node
+  metadata) does not shrink with the datatype. Server-side.
+- **The floor of every Python client:** each sits at 1.2-2.1x the server's own time plus one
+  loopback round trip, raw redis-py included; most of that distance is redis-py's
+  `execute_command` (~95 us of client CPU per query on a plain loopback, the same for every
+  variant: packing, the socket, hiredis parsing), not the libraries around it.
 - langchain-redis adds a text filter on `_index_name` to every query, so its HNSW queries run the
   server's filtered (brute-force) path: exact recall, and the latency that comes with it.
 """.splitlines()
