@@ -128,6 +128,11 @@ class FileError(RedisVecError, ValueError):
     """A file the command line was given cannot be used; the message names file and line."""
 
 
+class IndexingTimeoutError(RedisVecError, TimeoutError):
+    """An index was still indexing its existing documents when `SearchIndex.wait_indexed` (or a
+    rebuild, `redisvec.evolve`) stopped waiting. Also a ``TimeoutError``."""
+
+
 class QueryTimeoutError(RedisVecError, TimeoutError):
     """The server stopped a query at its time limit and would have returned partial results.
 

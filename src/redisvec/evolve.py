@@ -52,7 +52,15 @@ from redisvec._resp import normalize_info
 from redisvec.connection import AsyncClient, SyncClient
 from redisvec.errors import SchemaError, SchemaMismatchError
 from redisvec.filters import FilterExpression
-from redisvec.index import AsyncSearchIndex, Op, SearchIndex, _Call, _IndexCore, _Pipeline, _Sleep
+from redisvec.index import (
+    AsyncSearchIndex,
+    Op,
+    SearchIndex,
+    _Call,
+    _IndexCore,
+    _Pipeline,
+    wait_indexed_op,
+)
 from redisvec.layout import DocumentLayout, load_json
 from redisvec.query import codec_for
 from redisvec.records import chunks, prepare_records
@@ -461,7 +469,7 @@ def _backfill_op(
                             indexed=tuple(fields))  # fmt: skip
     written = 0
     # FT.ALTER's own rescan re-indexes every document: wait for it to end before listing.
-    yield from _wait_indexed_op(schema.name, timeout=600)
+    yield from wait_indexed_op(schema.name, timeout=600)
     listed = yield from index._keys_op(None, batch_size=5000)
     for keys in chunks(listed, batch_size):
         if is_json:
@@ -552,20 +560,6 @@ class RebuildReport:
     prefixes: list[str] = field(default_factory=list)
 
 
-def _wait_indexed_op(name: str, timeout: float) -> Op[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        info = normalize_info((yield _Call(("FT.INFO", name))))
-        done = (
-            not int(float(info.get("indexing", 0))) and float(info.get("percent_indexed", 1)) >= 1
-        )
-        if done:
-            return info
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"index {name!r} was still indexing after {timeout} s")
-        yield _Sleep(0.05)
-
-
 def _rebuild_op(
     runner: _IndexCore[Any],
     the_plan: Plan,
@@ -597,7 +591,7 @@ def _rebuild_op(
                 if progress is not None:
                     progress(len(keys))
         backfilled = yield from _backfill_op(new_index, the_plan.add, None, batch_size, None)
-        new_info = yield from _wait_indexed_op(version, timeout)
+        new_info = (yield from wait_indexed_op(version, timeout)).raw
         # What the new version must hold now: every copy made (writers may have added or
         # deleted documents since the start), or, on the same keys, what the old one holds now.
         if copied:

@@ -49,6 +49,7 @@ from redisvec.connection import (
 from redisvec.errors import SEARCH_SERVERS as SEARCH_SERVERS  # its old home
 from redisvec.errors import (
     HybridFallbackWarning,
+    IndexingTimeoutError,
     IndexNotFoundError,
     KeySpaceError,
     PermissionDeniedError,
@@ -151,6 +152,23 @@ class _Receive:
 
 _Request = _Call | _Pipeline | _Sleep
 Op = Generator[_Request | _Send | _Receive, Any, T]
+
+
+def wait_indexed_op(name: str, timeout: float) -> Op[IndexInfo]:
+    """The info of index ``name`` once the server's background scan of it has ended: polled with
+    ``FT.INFO`` every 50 ms, `IndexingTimeoutError` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = IndexInfo.from_reply(name, (yield _Call(("FT.INFO", name))))
+        if not info.indexing and info.percent_indexed >= 1:
+            return info
+        if time.monotonic() > deadline:
+            raise IndexingTimeoutError(
+                f"index {name!r} was still indexing its existing documents after {timeout} s "
+                f"({info.percent_indexed:.0%} done, {info.num_docs} documents so far); wait "
+                "longer (timeout=), or search knowing that documents not reached yet are missed"
+            )
+        yield _Sleep(0.05)
 
 
 class _IndexCore(Generic[ClientT]):
@@ -331,6 +349,9 @@ class _IndexCore(Generic[ClientT]):
     def _info_op(self) -> Op[IndexInfo]:
         return IndexInfo.from_reply(self.name, (yield _Call(("FT.INFO", self.name))))
 
+    def _wait_indexed_op(self, timeout: float) -> Op[IndexInfo]:
+        return (yield from wait_indexed_op(self.name, timeout))
+
     def _exists_op(self, check: bool = False) -> Op[bool]:
         # FT._LIST is cheap; FT.INFO builds and parses the index's whole statistics. Stores check
         # before each write. FT._LIST lists no aliases, so a name it lacks is asked for with
@@ -443,10 +464,9 @@ class _IndexCore(Generic[ClientT]):
                             "(delete_documents=False), or pass force=True to delete every "
                             "document it covers"
                         )
-                deadline = time.monotonic() + timeout
-                while info.indexing and time.monotonic() < deadline:
-                    yield _Sleep(0.02)
-                    info = yield from self._info_op()
+                if info.indexing:
+                    with contextlib.suppress(IndexingTimeoutError):
+                        yield from self._wait_indexed_op(timeout)
             yield _Call(("FT.DROPINDEX", self.name, *(["DD"] if delete_documents else [])))
 
     def _load_op(
@@ -750,6 +770,16 @@ class SearchIndex(_IndexCore[SyncClient]):
     def info(self) -> IndexInfo:
         return self._run(self._info_op())
 
+    def wait_indexed(self, timeout: float = 60.0) -> IndexInfo:
+        """Wait until the server has indexed every document already under the index's prefixes;
+        returns its info then (`IndexingTimeoutError` after ``timeout`` seconds).
+
+        ``FT.CREATE`` over existing keys (and ``FT.ALTER``) indexes them in the background: until
+        that scan ends, searches miss the documents it has not reached, and on HNSW the graph
+        changes under identical queries (docs/deployments.md). Documents written after the
+        create are indexed as they are written; this is for data that was there before."""
+        return self._run(self._wait_indexed_op(timeout))
+
     def check_schema(self) -> None:
         """Raise `SchemaMismatchError` if the index on the server disagrees with ``self.schema``."""
         self._run(self._check_schema_op())
@@ -926,6 +956,9 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
 
     async def info(self) -> IndexInfo:
         return await self._run(self._info_op())
+
+    async def wait_indexed(self, timeout: float = 60.0) -> IndexInfo:
+        return await self._run(self._wait_indexed_op(timeout))
 
     async def check_schema(self) -> None:
         await self._run(self._check_schema_op())
