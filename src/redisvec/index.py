@@ -155,8 +155,8 @@ Op = Generator[_Request | _Send | _Receive, Any, T]
 
 
 def wait_indexed_op(name: str, timeout: float) -> Op[IndexInfo]:
-    """The info of index ``name`` once the server's background scan of it has ended: polled with
-    ``FT.INFO`` every 50 ms, `IndexingTimeoutError` after ``timeout`` seconds."""
+    """The info of index ``name`` once the server's background scan of it has ended (``FT.INFO``
+    polled until then), `IndexingTimeoutError` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         info = IndexInfo.from_reply(name, (yield _Call(("FT.INFO", name))))
