@@ -227,12 +227,24 @@ def _field_options(spec: dict[str, Any]) -> str:
 
 @index.command("info")
 @_index_name
+@click.option(
+    "--wait",
+    "wait",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="First wait up to SECONDS for the index to finish indexing existing documents "
+    "(fails if it has not by then).",
+)
 @_json_option
 @pass_context
 @_fail_cleanly
-def index_info(obj: Context, name: str, as_json: bool) -> None:
+def index_info(obj: Context, name: str, wait: float | None, as_json: bool) -> None:
     """Schema, documents, indexing progress, failures (with the last error) and memory."""
-    reply = obj.index(name).client.execute_command("FT.INFO", name)  # type: ignore[no-untyped-call]
+    opened = obj.index(name)
+    if wait is not None:
+        opened.wait_indexed(timeout=wait)
+    reply = opened.client.execute_command("FT.INFO", name)  # type: ignore[no-untyped-call]
     doc = _info_document(name, reply)
     if as_json:
         print_json(doc)
