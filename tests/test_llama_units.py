@@ -290,12 +290,18 @@ def test_templates_are_per_node_json() -> None:
 
 
 def test_nearest_reads_hits_as_the_generic_path_does() -> None:
-    """DEFAULT-mode results are read straight from the hits (`_nearest`): the same nodes,
+    """DEFAULT-mode results are read straight from the hits or rows (`_nearest`): the same nodes,
     similarities and ids as ``to_node(layout.from_hit(hit))``, each node with metadata of its own.
     Hits with and without node JSON (another writer's), with a document id, with metadata that
     is not a JSON object, and without a distance."""
-    from redisvec.llama_index.vectorstore import Mode, _nearest, _Plan
-    from redisvec.results import Hit, SearchResult
+    from redisvec.llama_index.vectorstore import (
+        Mode,
+        _nearest,
+        _parts_of_hits,
+        _parts_of_rows,
+        _Plan,
+    )
+    from redisvec.results import Hit, Rows, SearchResult
 
     layout = DocumentLayout()
     plain = TextNode(id_="a", text="one", metadata={"k": 1, "l": [1, 2]}, start_char_idx=3)
@@ -310,9 +316,17 @@ def test_nearest_reads_hits_as_the_generic_path_does() -> None:
         hits.append(Hit(node.node_id, "llama_index:" + node.node_id, fields, 0.25))
     hits.append(Hit("c", "llama_index:c", {"text": "three", "doc_id": "d"}, 1.5))  # no node JSON
     hits.append(Hit("e", "llama_index:e", {"text": "four", "metadata": "[]"}, None))
-    for metric in ("cosine", "l2"):
-        result = SearchResult(len(hits), hits)
-        ours = _nearest(_Plan(Mode.DEFAULT, [], 10, layout, metric), result)
+    names = layout.row_fields
+    assert names is not None
+    result = SearchResult(len(hits), hits)
+    rows = Rows(len(hits), [(h.id, h.distance, *map(h.fields.get, names)) for h in hits])
+    for metric, parts in (
+        ("cosine", lambda: _parts_of_hits(layout, result)),
+        ("l2", lambda: _parts_of_hits(layout, result)),
+        ("cosine", lambda: _parts_of_rows(layout, rows, names)),  # search_rows' hits
+        ("l2", lambda: _parts_of_rows(layout, rows, names)),
+    ):
+        ours = _nearest(_Plan(Mode.DEFAULT, [], 10, layout, metric), parts())
         docs = [layout.from_hit(hit, metric) for hit in hits]
         assert ours.ids == [d.id for d in docs]
         assert ours.similarities == [d.similarity or 0.0 for d in docs]

@@ -349,9 +349,6 @@ class _IndexCore(Generic[ClientT]):
     def _info_op(self) -> Op[IndexInfo]:
         return IndexInfo.from_reply(self.name, (yield _Call(("FT.INFO", self.name))))
 
-    def _wait_indexed_op(self, timeout: float) -> Op[IndexInfo]:
-        return (yield from wait_indexed_op(self.name, timeout))
-
     def _exists_op(self, check: bool = False) -> Op[bool]:
         # FT._LIST is cheap; FT.INFO builds and parses the index's whole statistics. Stores check
         # before each write. FT._LIST lists no aliases, so a name it lacks is asked for with
@@ -466,7 +463,7 @@ class _IndexCore(Generic[ClientT]):
                         )
                 if info.indexing:
                     with contextlib.suppress(IndexingTimeoutError):
-                        yield from self._wait_indexed_op(timeout)
+                        yield from wait_indexed_op(self.name, timeout)
             yield _Call(("FT.DROPINDEX", self.name, *(["DD"] if delete_documents else [])))
 
     def _load_op(
@@ -778,7 +775,7 @@ class SearchIndex(_IndexCore[SyncClient]):
         that scan ends, searches miss the documents it has not reached, and on HNSW the graph
         changes under identical queries (docs/deployments.md). Documents written after the
         create are indexed as they are written; this is for data that was there before."""
-        return self._run(self._wait_indexed_op(timeout))
+        return self._run(wait_indexed_op(self.name, timeout))
 
     def check_schema(self) -> None:
         """Raise `SchemaMismatchError` if the index on the server disagrees with ``self.schema``."""
@@ -958,7 +955,7 @@ class AsyncSearchIndex(_IndexCore[AsyncClient]):
         return await self._run(self._info_op())
 
     async def wait_indexed(self, timeout: float = 60.0) -> IndexInfo:
-        return await self._run(self._wait_indexed_op(timeout))
+        return await self._run(wait_indexed_op(self.name, timeout))
 
     async def check_schema(self) -> None:
         await self._run(self._check_schema_op())

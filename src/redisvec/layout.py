@@ -333,6 +333,8 @@ class DocumentLayout:
     @staticmethod
     def text_and_metadata_of(text: Any, metadata: Any) -> tuple[str, dict[str, Any]]:
         """`text_and_metadata` given the values of this layout's own text and metadata fields."""
+        if type(text) is str and type(metadata) is str:  # a search hit's, read for every hit
+            return text, load_json(metadata)
         if metadata is None:
             return _text_of(text), {}
         if isinstance(metadata, (str, bytes)):

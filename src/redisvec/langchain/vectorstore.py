@@ -41,7 +41,7 @@ from redisvec.filters import FilterExpression, value_key
 from redisvec.hybrid import HybridQuery, HybridResult
 from redisvec.index import AsyncSearchIndex, SearchIndex
 from redisvec.langchain.filters import from_dict
-from redisvec.layout import DocumentLayout, load_json, metadata_fields
+from redisvec.layout import DocumentLayout, metadata_fields
 from redisvec.managed import ManagedIndex
 from redisvec.memo import LangChainFilterKey, memo_put
 from redisvec.mmr import mmr_rerank
@@ -613,16 +613,10 @@ class RedisVectorStore(VectorStore):
     def _scored_rows(rows: Rows, layout: DocumentLayout) -> list[tuple[Document, float]]:
         # `_scored` of `SearchIndex.search_rows`' rows: the text and metadata are the first two
         # of `DocumentLayout.row_fields`.
-        read, build = layout.text_and_metadata_of, _build_document
+        read = layout.text_and_metadata_of
         scored = []
         for row in rows.rows:
-            text, metadata = row[2], row[3]
-            if type(text) is str and type(metadata) is str:  # the common case, read inline
-                metadata = load_json(metadata)
-                if type(metadata) is dict:
-                    scored.append((build(row[0], text, metadata), row[1] or 0.0))
-                    continue
-            text, metadata = read(text, row[3])
+            text, metadata = read(row[2], row[3])
             scored.append((_document(row[0], text, metadata), row[1] or 0.0))
         return scored
 

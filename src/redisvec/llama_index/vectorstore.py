@@ -19,7 +19,7 @@ the core's `redisvec.hybrid.HybridQuery` (linear with ``alpha`` by default, RRF 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,11 +42,10 @@ from redisvec.layout import (
     DocumentLayout,
     StoredDocument,
     check_doc_id,
-    load_json,
     metadata_fields,
 )
 from redisvec.llama_index.filters import Nothing, Where, to_filter_expression
-from redisvec.llama_index.nodes import NodeReader, node_of, node_parts, to_node
+from redisvec.llama_index.nodes import NodeReader, node_parts, to_node
 from redisvec.managed import ManagedIndex
 from redisvec.mmr import mmr_rerank
 from redisvec.peers import named_schema, switch_aliases
@@ -722,7 +721,7 @@ class RedisVectorStore(BasePydanticVectorStore):
     @staticmethod
     def _finish(plan: _Plan, results: Sequence[SearchResult]) -> VectorStoreQueryResult:
         if plan.mode == Mode.DEFAULT:
-            return _nearest(plan, results[0])
+            return _nearest(plan, _parts_of_hits(plan.layout, results[0]))
         scored: list[tuple[StoredDocument, float]]
         docs_of = RedisVectorStore._docs
         if plan.mode == Mode.MMR:
@@ -763,7 +762,8 @@ class RedisVectorStore(BasePydanticVectorStore):
             return self._finish(plan, [index.hybrid_search(plan.hybrid)])
         names = plan.layout.row_fields if plan.mode == Mode.DEFAULT else None
         if names is not None:
-            return _nearest_rows(plan, index.search_rows(plan.queries[0], names), names)
+            rows = index.search_rows(plan.queries[0], names)
+            return _nearest(plan, _parts_of_rows(plan.layout, rows, names))
         return self._finish(plan, [index.search(q) for q in plan.queries])
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
@@ -779,44 +779,9 @@ class RedisVectorStore(BasePydanticVectorStore):
             return self._finish(plan, [await index.hybrid_search(plan.hybrid)])
         names = plan.layout.row_fields if plan.mode == Mode.DEFAULT else None
         if names is not None:
-            return _nearest_rows(plan, await index.search_rows(plan.queries[0], names), names)
+            rows = await index.search_rows(plan.queries[0], names)
+            return _nearest(plan, _parts_of_rows(plan.layout, rows, names))
         return self._finish(plan, [await index.search(q) for q in plan.queries])
-
-
-def _nearest_rows(plan: _Plan, rows: Rows, names: Sequence[str]) -> VectorStoreQueryResult:
-    """`_nearest` of `SearchIndex.search_rows`' rows of ``names`` (`DocumentLayout.row_fields`:
-    the text and the metadata, then the document id and the node JSON where the layout has
-    them)."""
-    layout = plan.layout
-    read = layout.text_and_metadata_of
-    similarity = similarity_function(plan.metric)
-    at = {name: i for i, name in enumerate(names, start=2)}
-    doc_at = at.get(layout.doc_id_field or "")
-    node_at = at.get(layout.node_field or "")
-    read_node = NodeReader()
-    nodes: list[BaseNode] = []
-    similarities: list[float] = []
-    ids: list[str] = []
-    for row in rows.rows:
-        id_, distance, text, metadata = row[0], row[1], row[2], row[3]
-        if type(text) is str and type(metadata) is str:  # the common case, read inline
-            metadata = load_json(metadata)
-        else:
-            text, metadata = read(text, metadata)
-        doc_id = row[doc_at] if doc_at else None
-        node = row[node_at] if node_at else None
-        nodes.append(
-            read_node(
-                id_,
-                text,
-                metadata if type(metadata) is dict else dict(metadata),
-                None if doc_id is None else str(doc_id),
-                None if node is None else str(node),
-            )
-        )
-        similarities.append(0.0 if distance is None else similarity(distance))
-        ids.append(id_)
-    return VectorStoreQueryResult(nodes=nodes, similarities=similarities, ids=ids)
 
 
 def _embeddings(nodes: Sequence[BaseNode]) -> list[Any]:
@@ -831,31 +796,56 @@ def _embeddings(nodes: Sequence[BaseNode]) -> list[Any]:
     return embeddings
 
 
-def _nearest(plan: _Plan, result: SearchResult) -> VectorStoreQueryResult:
+#: What DEFAULT mode reads of a hit: its id, distance, text, metadata, document id, node JSON.
+_Parts = tuple[str, float | None, str, Any, Any, Any]
+
+
+def _nearest(plan: _Plan, hits: Iterable[_Parts]) -> VectorStoreQueryResult:
     """DEFAULT mode's result: what ``to_node(layout.from_hit(hit, metric))`` and its similarity
-    make of each hit, read from the hit's fields without a `StoredDocument` in between (this runs
-    for every hit of every query)."""
-    layout = plan.layout
-    read = layout.text_and_metadata
+    make of each hit, built from its parts without a `StoredDocument` in between (this runs for
+    every hit of every query)."""
     similarity = similarity_function(plan.metric)
-    doc_id_field, node_field = layout.doc_id_field, layout.node_field
+    read_node = NodeReader()
     nodes: list[BaseNode] = []
     similarities: list[float] = []
     ids: list[str] = []
-    for hit in result.hits:
-        fields = hit.fields
-        text, metadata = read(fields)  # a dict of its own, parsed from the stored JSON
-        doc_id = fields.get(doc_id_field) if doc_id_field else None
-        node = fields.get(node_field) if node_field else None
+    for id_, distance, text, metadata, doc_id, node in hits:
         nodes.append(
-            node_of(
-                hit.id,
+            read_node(
+                id_,
                 text,
                 metadata if type(metadata) is dict else dict(metadata),
                 None if doc_id is None else str(doc_id),
                 None if node is None else str(node),
             )
         )
-        similarities.append(0.0 if hit.distance is None else similarity(hit.distance))
-        ids.append(hit.id)
+        similarities.append(0.0 if distance is None else similarity(distance))
+        ids.append(id_)
     return VectorStoreQueryResult(nodes=nodes, similarities=similarities, ids=ids)
+
+
+def _parts_of_hits(layout: DocumentLayout, result: SearchResult) -> Iterator[_Parts]:
+    """`_nearest`'s parts of each hit of a search (any layout: `text_and_metadata`)."""
+    read = layout.text_and_metadata
+    doc_id_field, node_field = layout.doc_id_field, layout.node_field
+    for hit in result.hits:
+        fields = hit.fields
+        text, metadata = read(fields)  # a dict of its own, parsed from the stored JSON
+        doc_id = fields.get(doc_id_field) if doc_id_field else None
+        node = fields.get(node_field) if node_field else None
+        yield hit.id, hit.distance, text, metadata, doc_id, node
+
+
+def _parts_of_rows(layout: DocumentLayout, rows: Rows, names: Sequence[str]) -> Iterator[_Parts]:
+    """`_nearest`'s parts of `SearchIndex.search_rows`' rows of ``names``
+    (`DocumentLayout.row_fields`: the text and the metadata, then the document id and the node
+    JSON where the layout has them)."""
+    read = layout.text_and_metadata_of
+    at = {name: i for i, name in enumerate(names, start=2)}
+    doc_at = at.get(layout.doc_id_field or "")
+    node_at = at.get(layout.node_field or "")
+    for row in rows.rows:
+        text, metadata = read(row[2], row[3])
+        doc_id = row[doc_at] if doc_at else None
+        node = row[node_at] if node_at else None
+        yield row[0], row[1], text, metadata, doc_id, node
