@@ -160,9 +160,9 @@ def test_the_info_reply_is_the_schemas() -> None:
 # -- load --------------------------------------------------------------------------------------
 
 
-def test_a_load_writes_every_batch_and_reads_replies_one_batch_behind() -> None:
-    index = SearchIndex(SCHEMA, _client())
-    script = Script(
+def _three_batches() -> Script:
+    """A load of three batches: two sent before the first replies are read, then one behind."""
+    return Script(
         [
             (_Send, None),
             (_Send, None),
@@ -172,6 +172,11 @@ def test_a_load_writes_every_batch_and_reads_replies_one_batch_behind() -> None:
             (_Receive, transaction_replies()),
         ]
     )
+
+
+def test_a_load_writes_every_batch_and_reads_replies_one_batch_behind() -> None:
+    index = SearchIndex(SCHEMA, _client())
+    script = _three_batches()
     assert drive(_load(index, 5, 2), script) == ["r0", "r1", "r2", "r3", "r4"]
     script.done()
     sent = [r.commands for r in script.seen if isinstance(r, _Send)]
@@ -392,16 +397,7 @@ def test_a_generator_is_read_a_batch_ahead_of_the_replies_and_reports_progress()
             read.append(i)
             yield record
 
-    script = Script(
-        [
-            (_Send, None),
-            (_Send, None),
-            (_Receive, transaction_replies()),
-            (_Send, None),
-            (_Receive, transaction_replies()),
-            (_Receive, transaction_replies()),
-        ]
-    )
+    script = _three_batches()
     op = index._load_op(generate(), ids, None, None, None, 2, settled.append)
     assert drive(op, script) == ids
     script.done()
