@@ -142,7 +142,8 @@ class _Plan:
         name = self.vector.name if self.vector is not None else ""
         self.vector_names = (name.encode(), name)
         self.names: dict[bytes, str] = {}  # field names as the replies send them -> decoded
-        self.row_readers: dict[tuple[str, ...], _RowReader] = {}  # `read_rows`' loops
+        # `read_rows`' loop for each tuple of names, and the names as the replies send them
+        self.row_readers: dict[tuple[str, ...], tuple[_RowReader, list[bytes]]] = {}
 
 
 def _plan(schema: IndexSchema) -> _Plan:
@@ -270,19 +271,21 @@ def read_rows(reply: Any, schema: IndexSchema, names: Sequence[str]) -> Rows:
     vector field (its bytes are not text: ask `parse_search_reply` with ``decode_vector``)."""
     plan = _plan(schema)
     key = tuple(names)
-    reader = plan.row_readers.get(key)
-    if reader is None:
+    cached = plan.row_readers.get(key)
+    if cached is None:
         if "$" in key or {vf.name for vf in schema.vector_fields} & set(key):
             raise ValueError(
                 f"read_rows reads text fields; {names!r} holds the vector field or '$' "
                 "(use parse_search_reply for those)"
             )
-        reader = memo_put(plan.row_readers, key, _row_reader(len(key)), bound=64)
+        cached = (_row_reader(len(key)), [n.encode() for n in key])
+        memo_put(plan.row_readers, key, cached, bound=64)
+    reader, wanted = cached
     if plan.prefix is not None:
         hits = _bytes_hits(reply, plan.is_json)
         if hits is not None:
             try:
-                rows = reader(hits[1], plan.prefix, [n.encode() for n in key])
+                rows = reader(hits[1], plan.prefix, wanted)
             except (AttributeError, UnicodeDecodeError, ValueError):
                 pass  # values that are not UTF-8 text: the general path keeps them as bytes
             else:
